@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Usage;
+
+namespace OllamaQuota.Admin.Apis;
+
+/// <summary>A key as the Admin API shows it: never the hash; the plaintext only in the response that created it.</summary>
+public sealed record ApiKeyResponse(
+    Guid Id,
+    string Name,
+    string KeyPrefix,
+    string Status,
+    DateTime CreatedAt,
+    DateTime? ExpiresAt,
+    DateTime? DeactivatedAt,
+    long? DailyTokens,
+    long? MonthlyTokens,
+    long? DailyRequests,
+    long? MonthlyRequests,
+    UsageResponse Usage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
+{
+    public static ApiKeyResponse From(ApiKey key, KeyUsage usage, DateTime utcNow, string? plaintext = null) => new(
+        key.Id,
+        key.Name,
+        key.KeyPrefix,
+        key.StatusAt(utcNow).ToWire(),
+        key.CreatedAt,
+        key.ExpiresAt,
+        key.DeactivatedAt,
+        key.DailyTokens,
+        key.MonthlyTokens,
+        key.DailyRequests,
+        key.MonthlyRequests,
+        new UsageResponse(UsageTotalsResponse.From(usage.Today), UsageTotalsResponse.From(usage.Month)),
+        plaintext);
+}
+
+public sealed record UsageResponse(UsageTotalsResponse Today, UsageTotalsResponse Month);
+
+public sealed record UsageTotalsResponse(long Requests, long PromptTokens, long CompletionTokens, long Tokens)
+{
+    public static UsageTotalsResponse From(UsageTotals totals) =>
+        new(totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.Tokens);
+}

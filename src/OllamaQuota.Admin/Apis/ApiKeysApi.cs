@@ -1,0 +1,183 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Usage;
+
+namespace OllamaQuota.Admin.Apis;
+
+public static class ApiKeysApi
+{
+    private static readonly string[] CreateFields = ["name", "expires_at", .. ApiKeyRules.LimitFields];
+
+    public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
+    {
+        var keys = api.MapGroup("/api-keys").WithTags("API keys");
+        keys.MapGet("/", ListKeys).WithName("ListApiKeys");
+        keys.MapPost("/", CreateKey).WithName("CreateApiKey");
+        keys.MapPut("/{id:guid}/deactivate", DeactivateKey).WithName("DeactivateApiKey");
+        keys.MapPatch("/{id:guid}/quota", UpdateQuota).WithName("UpdateApiKeyQuota");
+        return api;
+    }
+
+    public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(
+        IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var keys = await db.ApiKeys.AsNoTracking().ToListAsync(cancellationToken);
+        var usage = await UsageRollups.TotalsAsync(db, calendar.Today, null, cancellationToken);
+        var now = calendar.UtcNow;
+        var response = keys
+            .OrderByDescending(k => k.CreatedAt)
+            .Select(k => ApiKeyResponse.From(k, usage.GetValueOrDefault(k.Id, KeyUsage.Zero), now))
+            .ToList();
+        return TypedResults.Ok(response);
+    }
+
+    public static async Task<Results<Created<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(
+        HttpRequest request,
+        IDbContextFactory<QuotaDbContext> contexts,
+        QuotaCalendar calendar,
+        IOptions<AdminOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var fields = new JsonFields(body);
+        fields.RejectUnknown(CreateFields);
+        fields.TryGetString("name", out var name);
+        if (ApiKeyRules.CheckName(name) is { } nameError)
+        {
+            fields.AddError("name", nameError);
+        }
+
+        var now = calendar.UtcNow;
+        fields.TryGetInstant("expires_at", out var expiresAt);
+        if (ApiKeyRules.CheckExpiry(expiresAt, now) is { } expiryError)
+        {
+            fields.AddError("expires_at", expiryError);
+        }
+
+        fields.TryGetLimit("daily_tokens", out var dailyTokens);
+        fields.TryGetLimit("monthly_tokens", out var monthlyTokens);
+        fields.TryGetLimit("daily_requests", out var dailyRequests);
+        fields.TryGetLimit("monthly_requests", out var monthlyRequests);
+        if (fields.HasErrors)
+        {
+            return TypedResults.ValidationProblem(fields.Errors, title: "The key was not created.");
+        }
+
+        var limits = new QuotaLimits(dailyTokens, monthlyTokens, dailyRequests, monthlyRequests);
+        var (record, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.ApiKeys.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+
+        return TypedResults.Created($"/api/api-keys/{record.Id}", ApiKeyResponse.From(record, KeyUsage.Zero, now, plaintext));
+    }
+
+    public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> DeactivateKey(
+        Guid id,
+        IDbContextFactory<QuotaDbContext> contexts,
+        QuotaCalendar calendar,
+        KeyChangeNotifier notifier,
+        CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        if (key is null)
+        {
+            return NotFound(id);
+        }
+
+        var now = calendar.UtcNow;
+        if (key.IsActive)
+        {
+            key.IsActive = false;
+            key.DeactivatedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+            await notifier.KeyChangedAsync(db, key, cancellationToken);
+        }
+
+        return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateQuota(
+        Guid id,
+        HttpRequest request,
+        IDbContextFactory<QuotaDbContext> contexts,
+        QuotaCalendar calendar,
+        KeyChangeNotifier notifier,
+        IOptions<AdminOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var fields = new JsonFields(body);
+        fields.RejectUnknown(ApiKeyRules.LimitFields);
+        var changes = new List<Action<ApiKey>>();
+        if (fields.TryGetLimit("daily_tokens", out var dailyTokens))
+        {
+            changes.Add(k => k.DailyTokens = dailyTokens);
+        }
+
+        if (fields.TryGetLimit("monthly_tokens", out var monthlyTokens))
+        {
+            changes.Add(k => k.MonthlyTokens = monthlyTokens);
+        }
+
+        if (fields.TryGetLimit("daily_requests", out var dailyRequests))
+        {
+            changes.Add(k => k.DailyRequests = dailyRequests);
+        }
+
+        if (fields.TryGetLimit("monthly_requests", out var monthlyRequests))
+        {
+            changes.Add(k => k.MonthlyRequests = monthlyRequests);
+        }
+
+        if (!fields.HasErrors && changes.Count == 0)
+        {
+            fields.AddError("body", $"name at least one of {string.Join(", ", ApiKeyRules.LimitFields)}");
+        }
+
+        if (fields.HasErrors)
+        {
+            return TypedResults.ValidationProblem(fields.Errors, title: "The quota was not changed.");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        if (key is null)
+        {
+            return NotFound(id);
+        }
+
+        changes.ForEach(change => change(key));
+        await db.SaveChangesAsync(cancellationToken);
+        await notifier.KeyChangedAsync(db, key, cancellationToken);
+
+        return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
+    }
+
+    internal static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no API key with id {id}.");
+
+    private static async Task<ApiKeyResponse> WithUsageAsync(
+        QuotaDbContext db, ApiKey key, QuotaCalendar calendar, CancellationToken cancellationToken)
+    {
+        var usage = await UsageRollups.TotalsAsync(db, calendar.Today, [key.Id], cancellationToken);
+        return ApiKeyResponse.From(key, usage.GetValueOrDefault(key.Id, KeyUsage.Zero), calendar.UtcNow);
+    }
+}

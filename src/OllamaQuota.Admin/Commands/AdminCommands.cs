@@ -1,0 +1,128 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Hosting;
+using OllamaQuota.Core.Keys;
+
+namespace OllamaQuota.Admin.Commands;
+
+/// <summary>
+/// The command-line tasks: <c>init-db</c> (migrate, idempotent) and <c>create-key</c> (prints the plaintext once).
+/// Run as <c>dotnet run --project src/OllamaQuota.Admin -- &lt;command&gt;</c>; they read the same configuration as
+/// the services (environment, then .env).
+/// </summary>
+public static class AdminCommands
+{
+    private const string Usage = """
+        usage:
+          init-db                       create or upgrade the database (safe to run again)
+          create-key --name NAME [--daily-tokens N] [--monthly-tokens N]
+                     [--daily-requests N] [--monthly-requests N] [--expires-at 2027-01-31T00:00:00Z]
+                                        create an API key and print it once
+        """;
+
+    private static readonly string[] Commands = ["init-db", "create-key", "help", "--help"];
+
+    public static bool IsCommand(string[] args) => args is [var first, ..] && Commands.Contains(first);
+
+    public static Task<int> RunAsync(string[] args) => StartupErrors.RunOrExplainAsync(args[0] switch
+    {
+        "init-db" => () => InitDatabaseAsync(CancellationToken.None),
+        "create-key" => () => CreateKeyAsync(args[1..], CancellationToken.None),
+        _ => () => Console.Out.WriteLineAsync(Usage),
+    });
+
+    private static async Task InitDatabaseAsync(CancellationToken cancellationToken)
+    {
+        await using var services = BuildServices();
+        var database = services.GetRequiredService<DatabaseUrl>();
+        var applied = await services.GetRequiredService<DatabaseInitializer>().InitializeAsync(cancellationToken);
+        await Console.Out.WriteLineAsync(applied.Count == 0
+            ? $"Database {database.Display} is up to date."
+            : $"Database {database.Display}: applied {string.Join(", ", applied)}.");
+    }
+
+    private static async Task CreateKeyAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var options = ParseOptions(args);
+        string? Take(string name) => options.Remove(name, out var value) ? value : null;
+
+        var name = Take("name");
+        var limits = new QuotaLimits(
+            ParseLimit("daily-tokens", Take("daily-tokens")),
+            ParseLimit("monthly-tokens", Take("monthly-tokens")),
+            ParseLimit("daily-requests", Take("daily-requests")),
+            ParseLimit("monthly-requests", Take("monthly-requests")));
+        var expiresAt = ParseInstant("expires-at", Take("expires-at"));
+        if (options.Count > 0)
+        {
+            throw new ArgumentException($"unknown option --{options.Keys.First()}\n{Usage}");
+        }
+
+        await using var services = BuildServices();
+        await services.GetRequiredService<DatabaseInitializer>().EnsureReadyAsync(cancellationToken);
+        var now = DateTime.UtcNow;
+        var problem = ApiKeyRules.CheckName(name) is { } nameError ? $"--name {nameError}"
+            : ApiKeyRules.CheckExpiry(expiresAt, now) is { } expiryError ? $"--expires-at {expiryError}"
+            : null;
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem);
+        }
+
+        var (record, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
+        var contexts = services.GetRequiredService<IDbContextFactory<QuotaDbContext>>();
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            db.ApiKeys.Add(record);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await Console.Out.WriteLineAsync($"""
+            Created key '{record.Name}' (id {record.Id}, prefix {record.KeyPrefix}).
+            Limits: daily tokens {Show(limits.DailyTokens)}, monthly tokens {Show(limits.MonthlyTokens)}, daily requests {Show(limits.DailyRequests)}, monthly requests {Show(limits.MonthlyRequests)}; expires {record.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}.
+
+            {plaintext}
+
+            This is the only time the key is shown: store it now.
+            """);
+    }
+
+    private static ServiceProvider BuildServices()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddEnvironmentVariables();
+        configuration.AddDotEnvFile(Directory.GetCurrentDirectory());
+        var services = new ServiceCollection();
+        services.AddQuotaDatabase(configuration);
+        return services.BuildServiceProvider();
+    }
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"expected --option value, got '{args[i]}'\n{Usage}");
+            }
+
+            options[args[i][2..]] = args[++i];
+        }
+
+        return options;
+    }
+
+    private static long? ParseLimit(string option, string? value) =>
+        value is null ? null
+        : long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) ? limit
+        : throw new ArgumentException($"--{option} must be zero or a positive whole number, got '{value}'");
+
+    private static DateTime? ParseInstant(string option, string? value) =>
+        value is null ? null
+        : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant) ? instant.UtcDateTime
+        : throw new ArgumentException($"--{option} must be an ISO 8601 date or date-time, got '{value}'");
+
+    private static string Show(long? limit) => limit?.ToString(CultureInfo.InvariantCulture) ?? "unlimited";
+}

@@ -1,0 +1,90 @@
+/** Wire types of the Admin API (JSON is snake_case). */
+
+export type KeyStatus = 'active' | 'deactivated' | 'expired';
+
+export interface UsageWindow {
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  tokens: number;
+}
+
+export interface Limits {
+  daily_tokens: number | null;
+  monthly_tokens: number | null;
+  daily_requests: number | null;
+  monthly_requests: number | null;
+}
+
+export type LimitField = keyof Limits;
+export const LIMIT_FIELDS: readonly LimitField[] = [
+  'daily_tokens',
+  'monthly_tokens',
+  'daily_requests',
+  'monthly_requests',
+];
+
+export interface ApiKey extends Limits {
+  id: string;
+  name: string;
+  key_prefix: string;
+  status: KeyStatus;
+  created_at: string;
+  expires_at: string | null;
+  deactivated_at: string | null;
+  usage: { today: UsageWindow; month: UsageWindow };
+}
+
+/** Only the create response carries the plaintext key. */
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+export interface CreateKeyRequest extends Partial<Limits> {
+  name: string;
+  expires_at?: string | null;
+}
+
+export type QuotaPatch = Partial<Limits>;
+
+export interface DailyUsageRow {
+  day: string;
+  model: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface MonthlyUsageRow {
+  month: string;
+  model: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface Settings {
+  ollama_url: string;
+  default_model: string;
+}
+
+export interface OllamaModel {
+  name: string;
+  size?: number;
+  modified_at?: string;
+}
+
+export interface ProxyInfo {
+  base_url: string;
+  openai_base_url: string;
+  examples?: Record<string, string>;
+}
+
+/** RFC 7807 problem details. */
+export interface ProblemDetails {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: Record<string, string[]>;
+}

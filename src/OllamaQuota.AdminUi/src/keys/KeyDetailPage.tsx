@@ -1,0 +1,142 @@
+import { useCallback, useMemo } from 'react';
+import type { DailyUsageRow, MonthlyUsageRow } from '../api/types';
+import { useApi } from '../auth';
+import { Empty, ErrorAlert, Loading } from '../components/feedback';
+import { useNotice } from '../components/Notice';
+import { StatusBadge } from '../components/StatusBadge';
+import { UsageBar } from '../components/UsageBar';
+import { useI18n } from '../i18n';
+import { hrefFor } from '../lib/router';
+import { dailyPeriods, monthlyPeriods } from '../lib/usage';
+import { useLoad } from '../lib/useLoad';
+import { useKeys } from './KeysContext';
+import { UsageChart } from './UsageChart';
+import { useKeyDialogs } from './useKeyDialogs';
+
+const DAYS = 30;
+const MONTHS = 12;
+const dayOf = (r: DailyUsageRow) => r.day;
+const monthOf = (r: MonthlyUsageRow) => r.month;
+
+export default function KeyDetailPage({ id }: { id: string }) {
+  const { t, locale, fmtDateTime } = useI18n();
+  const api = useApi();
+  const { keys, loading, error, reload } = useKeys();
+  const [notice, showNotice] = useNotice();
+  const { dialogs, editQuota, deactivate } = useKeyDialogs(showNotice);
+  const key = keys?.find((k) => k.id === id);
+  const notFound = keys !== undefined && !key;
+
+  const daily = useLoad((signal) => api.dailyUsage(id, DAYS, signal), [api, id]);
+  const monthly = useLoad((signal) => api.monthlyUsage(id, MONTHS, signal), [api, id]);
+
+  const dayPeriods = useMemo(() => dailyPeriods(daily.data ?? [], DAYS), [daily.data]);
+  const monthPeriods = useMemo(() => monthlyPeriods(monthly.data ?? [], MONTHS), [monthly.data]);
+
+  const formatDay = useCallback(
+    (d: string, long?: boolean) =>
+      new Intl.DateTimeFormat(locale, long ? { dateStyle: 'full', timeZone: 'UTC' } : { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+        new Date(`${d}T00:00:00Z`),
+      ),
+    [locale],
+  );
+  const formatMonth = useCallback(
+    (m: string, long?: boolean) =>
+      new Intl.DateTimeFormat(locale, { month: long ? 'long' : 'short', year: long ? 'numeric' : '2-digit', timeZone: 'UTC' }).format(
+        new Date(`${m}-01T00:00:00Z`),
+      ),
+    [locale],
+  );
+
+  return (
+    <section className="page" data-testid="key-detail" data-key-id={id}>
+      <a className="back-link" href={hrefFor({ page: 'keys' })} data-testid="back-to-keys">
+        ← {t('detail.back')}
+      </a>
+
+      {notice}
+
+      {error != null && !key ? (
+        <ErrorAlert error={error} heading={t('keys.loadError')} onRetry={reload} />
+      ) : loading && !key ? (
+        <Loading />
+      ) : !key ? (
+        <Empty title={t('detail.notFound')} testId="key-not-found" />
+      ) : (
+        <>
+          <header className="page-header">
+            <div>
+              <h1 className="with-badge">
+                <span data-testid="detail-key-name">{key.name}</span> <StatusBadge status={key.status} />
+              </h1>
+              <p className="muted">
+                <code className="prefix">{key.key_prefix}…</code>
+                {' · '}
+                {t('detail.createdAt')} {fmtDateTime(key.created_at)}
+                {' · '}
+                {t('detail.expiresAt')} {key.expires_at ? fmtDateTime(key.expires_at) : t('common.never')}
+                {key.deactivated_at && (
+                  <>
+                    {' · '}
+                    {t('detail.deactivatedAt')} {fmtDateTime(key.deactivated_at)}
+                  </>
+                )}
+              </p>
+            </div>
+            {key.status !== 'deactivated' && (
+              <div className="header-actions">
+                <button type="button" className="btn btn-secondary" onClick={() => editQuota(key)} data-testid="edit-quota-button">
+                  {t('keys.editQuota')}
+                </button>
+                <button type="button" className="btn btn-danger-outline" onClick={() => deactivate(key)} data-testid="deactivate-button">
+                  {t('keys.deactivate')}
+                </button>
+              </div>
+            )}
+          </header>
+
+          <div className="summary-grid">
+            <section className="card" aria-label={t('keys.col.today')}>
+              <h2 className="card-title">{t('keys.col.today')}</h2>
+              <UsageBar used={key.usage.today.tokens} limit={key.daily_tokens} metric="tokens" period="today" testId="usage-today-tokens" />
+              <UsageBar used={key.usage.today.requests} limit={key.daily_requests} metric="requests" period="today" testId="usage-today-requests" />
+            </section>
+            <section className="card" aria-label={t('keys.col.month')}>
+              <h2 className="card-title">{t('keys.col.month')}</h2>
+              <UsageBar used={key.usage.month.tokens} limit={key.monthly_tokens} metric="tokens" period="month" testId="usage-month-tokens" />
+              <UsageBar used={key.usage.month.requests} limit={key.monthly_requests} metric="requests" period="month" testId="usage-month-requests" />
+            </section>
+          </div>
+        </>
+      )}
+
+      {!notFound && (
+        <>
+      <UsageChart
+        title={t('detail.daily')}
+        rows={daily.data}
+        loading={daily.loading}
+        error={daily.error}
+        onRetry={daily.reload}
+        periods={dayPeriods}
+        periodOf={dayOf}
+        formatPeriod={formatDay}
+        testId="daily-chart"
+      />
+      <UsageChart
+        title={t('detail.monthly')}
+        rows={monthly.data}
+        loading={monthly.loading}
+        error={monthly.error}
+        onRetry={monthly.reload}
+        periods={monthPeriods}
+        periodOf={monthOf}
+        formatPeriod={formatMonth}
+        testId="monthly-chart"
+      />
+        </>
+      )}
+      {dialogs}
+    </section>
+  );
+}

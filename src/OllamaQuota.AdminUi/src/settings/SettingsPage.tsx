@@ -1,0 +1,250 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { Settings } from '../api/types';
+import { useApi } from '../auth';
+import { ErrorAlert, Loading, errorMessage, fieldErrors } from '../components/feedback';
+import { useNotice } from '../components/Notice';
+import { useI18n } from '../i18n';
+import { useLoad } from '../lib/useLoad';
+
+const FIELDS = ['ollama_url', 'default_model'] as const;
+type Field = (typeof FIELDS)[number];
+
+export function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s.trim());
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
+  } catch {
+    return false;
+  }
+}
+
+type TestState =
+  | { state: 'idle' }
+  | { state: 'testing' }
+  | { state: 'ok'; version: string }
+  | { state: 'error'; message: string };
+
+export function SettingsPage() {
+  const { t } = useI18n();
+  const api = useApi();
+  const id = useId();
+  const settings = useLoad((signal) => api.getSettings(signal), [api]);
+  const models = useLoad((signal) => api.listModels(signal), [api]);
+
+  const [url, setUrl] = useState('');
+  const [model, setModel] = useState('');
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const [test, setTest] = useState<TestState>({ state: 'idle' });
+  const [notice, showNotice] = useNotice();
+
+  useEffect(() => {
+    if (settings.data) {
+      setUrl(settings.data.ollama_url);
+      setModel(settings.data.default_model);
+    }
+  }, [settings.data]);
+
+  const testConnection = async () => {
+    if (!isHttpUrl(url)) {
+      setErrors((e) => ({ ...e, ollama_url: t('settings.ollamaUrlInvalid') }));
+      return;
+    }
+    setErrors((e) => ({ ...e, ollama_url: undefined }));
+    setTest({ state: 'testing' });
+    try {
+      const res = await api.testConnection(url.trim());
+      setTest({ state: 'ok', version: res.version });
+    } catch (err) {
+      setTest({ state: 'error', message: errorMessage(err, t) });
+    }
+  };
+
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs: typeof errors = {};
+    if (!isHttpUrl(url)) errs.ollama_url = t('settings.ollamaUrlInvalid');
+    if (!model.trim()) errs.default_model = t('settings.modelRequired');
+    setErrors(errs);
+    if (Object.keys(errs).length) return;
+
+    const body: Settings = { ollama_url: url.trim(), default_model: model.trim() };
+    setSaving(true);
+    setSaveError(null);
+    try {
+      const saved = await api.putSettings(body);
+      const urlChanged = saved.ollama_url !== settings.data?.ollama_url;
+      settings.setData(saved);
+      showNotice(t('settings.saved'));
+      if (urlChanged) models.reload();
+    } catch (err) {
+      setSaveError(err);
+      setErrors(fieldErrors(err, FIELDS).byField);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  if (settings.loading && !settings.data) {
+    return (
+      <section className="page" data-testid="settings-page">
+        <h1>{t('settings.title')}</h1>
+        <Loading testId="settings-loading" />
+      </section>
+    );
+  }
+  if (settings.error && !settings.data) {
+    return (
+      <section className="page" data-testid="settings-page">
+        <h1>{t('settings.title')}</h1>
+        <ErrorAlert error={settings.error} heading={t('settings.loadError')} onRetry={settings.reload} testId="settings-error" />
+      </section>
+    );
+  }
+
+  const modelList = models.data?.models ?? [];
+  const useSelect = !models.loading && !models.error && modelList.length > 0;
+  const names = modelList.map((m) => m.name);
+  const urlErrId = `${id}-url-err`;
+  const modelErrId = `${id}-model-err`;
+
+  return (
+    <section className="page page-narrow" data-testid="settings-page">
+      <header className="page-header">
+        <div>
+          <h1>{t('settings.title')}</h1>
+          <p className="muted">{t('settings.subtitle')}</p>
+        </div>
+      </header>
+      {notice}
+
+      <form className="card form-card" onSubmit={onSubmit} noValidate data-testid="settings-form">
+        <ErrorAlert error={saveError} fields={FIELDS} />
+
+        <div className={`field${errors.ollama_url ? ' field-invalid' : ''}`}>
+          <label htmlFor={`${id}-url`}>{t('settings.ollamaUrl')}</label>
+          <div className="input-with-button">
+            <input
+              id={`${id}-url`}
+              type="url"
+              inputMode="url"
+              autoComplete="off"
+              spellCheck={false}
+              value={url}
+              onChange={(e) => {
+                setUrl(e.target.value);
+                setTest({ state: 'idle' });
+              }}
+              aria-invalid={errors.ollama_url ? true : undefined}
+              aria-describedby={`${id}-url-hint${errors.ollama_url ? ` ${urlErrId}` : ''}`}
+              data-testid="settings-ollama-url"
+            />
+            <button
+              type="button"
+              className="btn btn-secondary"
+              onClick={testConnection}
+              disabled={test.state === 'testing'}
+              data-testid="test-connection-button"
+            >
+              {test.state === 'testing' ? t('settings.testing') : t('settings.test')}
+            </button>
+          </div>
+          <p className="field-hint" id={`${id}-url-hint`}>
+            {t('settings.ollamaUrlHint')}
+          </p>
+          {errors.ollama_url && (
+            <p className="field-error" id={urlErrId}>
+              {errors.ollama_url}
+            </p>
+          )}
+          <div role="status" aria-live="polite">
+            {(test.state === 'ok' || test.state === 'error') && (
+              <p
+                className={`test-result test-${test.state}`}
+                data-testid="test-connection-result"
+                data-result={test.state}
+              >
+                {test.state === 'ok'
+                  ? `✓ ${t('settings.testOk', { version: test.version })}`
+                  : `✕ ${t('settings.testFailed', { message: test.message })}`}
+              </p>
+            )}
+          </div>
+        </div>
+
+        <div className={`field${errors.default_model ? ' field-invalid' : ''}`}>
+          <label htmlFor={`${id}-model`}>{t('settings.defaultModel')}</label>
+          <div className="input-with-button">
+            {models.loading ? (
+              <select id={`${id}-model`} disabled data-testid="settings-default-model">
+                <option>{t('settings.modelsLoading')}</option>
+              </select>
+            ) : useSelect ? (
+              <select
+                id={`${id}-model`}
+                value={model}
+                onChange={(e) => setModel(e.target.value)}
+                aria-invalid={errors.default_model ? true : undefined}
+                aria-describedby={`${id}-model-hint${errors.default_model ? ` ${modelErrId}` : ''}`}
+                data-testid="settings-default-model"
+              >
+                {!model && <option value="">{t('settings.chooseModel')}</option>}
+                {model && !names.includes(model) && (
+                  <option value={model}>{t('settings.modelNotInstalled', { name: model })}</option>
+                )}
+                {names.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                id={`${id}-model`}
+                type="text"
+                autoComplete="off"
+                spellCheck={false}
+                value={model}
+                onChange={(e) => setModel(e.target.value)}
+                aria-invalid={errors.default_model ? true : undefined}
+                aria-describedby={`${id}-model-hint ${id}-model-note${errors.default_model ? ` ${modelErrId}` : ''}`}
+                data-testid="settings-default-model"
+              />
+            )}
+            <button
+              type="button"
+              className="btn btn-ghost"
+              onClick={models.reload}
+              disabled={models.loading}
+              data-testid="reload-models-button"
+            >
+              <span aria-hidden="true">↻</span> <span className="visually-hidden-sm">{t('settings.reloadModels')}</span>
+            </button>
+          </div>
+          <p className="field-hint" id={`${id}-model-hint`}>
+            {t('settings.defaultModelHint')}
+          </p>
+          {!models.loading && !useSelect && (
+            <p className="field-note" id={`${id}-model-note`} data-testid="models-unavailable">
+              {models.error
+                ? t('settings.modelsFailed', { message: errorMessage(models.error, t) })
+                : t('settings.modelsEmpty')}
+            </p>
+          )}
+          {errors.default_model && (
+            <p className="field-error" id={modelErrId}>
+              {errors.default_model}
+            </p>
+          )}
+        </div>
+
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={saving} data-testid="settings-save">
+            {saving ? t('common.saving') : t('common.save')}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

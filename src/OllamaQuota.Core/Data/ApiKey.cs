@@ -1,0 +1,25 @@
+namespace OllamaQuota.Core.Data;
+
+/// <summary>An API key as stored: only the SHA-256 of the secret is kept, never the secret itself.</summary>
+public sealed class ApiKey
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>The first characters of the plaintext key, so an admin can tell keys apart in lists.</summary>
+    public required string KeyPrefix { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the plaintext key; unique.</summary>
+    public required string KeyHash { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? ExpiresAt { get; set; }
+    public bool IsActive { get; set; } = true;
+    public DateTime? DeactivatedAt { get; set; }
+
+    // Each limit is null when unlimited.
+    public long? DailyTokens { get; set; }
+    public long? MonthlyTokens { get; set; }
+    public long? DailyRequests { get; set; }
+    public long? MonthlyRequests { get; set; }
+}

@@ -1,0 +1,7 @@
+namespace OllamaQuota.Core.Data;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    PostgreSql,
+}

@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace OllamaQuota.Core.Data;
+
+/// <summary>One model for both providers (SQLite and PostgreSQL); table and column names are snake_case.</summary>
+public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : DbContext(options)
+{
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<SettingsRow> Settings => Set<SettingsRow>();
+    public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
+    public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ApiKey>(key =>
+        {
+            key.ToTable("api_keys");
+            key.Property(k => k.Name).HasMaxLength(200);
+            key.Property(k => k.KeyPrefix).HasMaxLength(32);
+            key.Property(k => k.KeyHash).HasMaxLength(64);
+            key.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ix_api_keys_key_hash");
+        });
+
+        modelBuilder.Entity<SettingsRow>(settings =>
+        {
+            settings.ToTable("settings");
+            settings.Property(s => s.Id).ValueGeneratedNever();
+            settings.Property(s => s.OllamaUrl).HasMaxLength(2048);
+            settings.Property(s => s.DefaultModel).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<UsageEvent>(usage =>
+        {
+            usage.ToTable("usage_events");
+            usage.Property(u => u.Id).ValueGeneratedNever();
+            usage.Property(u => u.Model).HasMaxLength(200);
+            usage.Property(u => u.Endpoint).HasMaxLength(64);
+            usage.HasIndex(u => new { u.KeyId, u.CreatedAt }).HasDatabaseName("ix_usage_events_key_id_created_at");
+        });
+
+        modelBuilder.Entity<UsageDaily>(daily =>
+        {
+            daily.ToTable("usage_daily");
+            daily.HasKey(d => new { d.KeyId, d.Day, d.Model });
+            daily.Property(d => d.Model).HasMaxLength(200);
+        });
+
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase.From(property.Name));
+            }
+        }
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite hands DateTime back with Kind=Unspecified; every timestamp here is UTC, so say so on the way out.
+        // PostgreSQL (timestamptz) already returns Kind=Utc, and the conversion is then a no-op.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        value => value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime(),
+        value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

@@ -1,0 +1,17 @@
+namespace OllamaQuota.Core.Data;
+
+/// <summary>The single row of admin-editable settings (id is always 1).</summary>
+public sealed class SettingsRow
+{
+    public const int SingletonId = 1;
+
+    public int Id { get; set; } = SingletonId;
+    public required string OllamaUrl { get; set; }
+    public required string DefaultModel { get; set; }
+
+    /// <summary>
+    /// Bumped by every admin change to keys or settings. Proxies without Redis poll this one number to learn
+    /// that their caches are stale, instead of re-reading every cached key.
+    /// </summary>
+    public long Revision { get; set; }
+}

@@ -1,0 +1,15 @@
+namespace OllamaQuota.Core.Usage;
+
+/// <summary>Requests and tokens over some window. Token limits apply to <see cref="Tokens"/> (prompt + completion).</summary>
+public sealed record UsageTotals(long Requests, long PromptTokens, long CompletionTokens)
+{
+    public static readonly UsageTotals Zero = new(0, 0, 0);
+
+    public long Tokens => PromptTokens + CompletionTokens;
+}
+
+/// <summary>A key's usage today and this month (calendar windows in APP_TZ).</summary>
+public sealed record KeyUsage(UsageTotals Today, UsageTotals Month)
+{
+    public static readonly KeyUsage Zero = new(UsageTotals.Zero, UsageTotals.Zero);
+}
