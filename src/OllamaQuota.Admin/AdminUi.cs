@@ -3,9 +3,9 @@ using Microsoft.Extensions.FileProviders;
 namespace OllamaQuota.Admin;
 
 /// <summary>
-/// Serves the built React UI at <c>/</c>: from <c>wwwroot</c> when published (the container), else from the
-/// AdminUi project's <c>dist</c> folder beside this project (the run command builds it), else from
-/// <c>ADMIN_UI_PATH</c>. Unknown non-API paths fall back to index.html so the single-page app can route.
+/// Serves the built React UI at <c>/</c>: from <c>ADMIN_UI_PATH</c> (the run command points it at the AdminUi
+/// project's <c>dist</c>), else from <c>wwwroot</c> (published, as in the container). Unknown non-API paths fall back
+/// to index.html so the single-page app can route.
 /// </summary>
 public static class AdminUi
 {
@@ -15,7 +15,7 @@ public static class AdminUi
         if (root is null)
         {
             app.MapGet("/", () => TypedResults.Content(
-                "The Admin UI has not been built. Run ./start.sh, or: cd src/OllamaQuota.AdminUi && npm ci && npm run build",
+                "The Admin UI has not been built: run ./start.sh, or build it (cd src/OllamaQuota.AdminUi && npm ci && npm run build) and set ADMIN_UI_PATH to its dist folder.",
                 "text/plain")).ExcludeFromDescription();
             return app;
         }
@@ -36,7 +36,7 @@ public static class AdminUi
         [
             configured ?? "",
             Path.Combine(contentRoot, "wwwroot"),
-            Path.Combine(contentRoot, "..", "OllamaQuota.AdminUi", "dist"),
+            Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         ];
         return candidates
             .Where(path => path.Length > 0 && File.Exists(Path.Combine(path, "index.html")))

@@ -38,7 +38,6 @@ IResourceBuilder<ProjectResource> AddService<TProject>(string name) where TProje
 // init-db also seeds the settings row from OLLAMA_URL and DEFAULT_MODEL.
 var initDb = AddService<Projects.OllamaQuota_Admin>("init-db")
     .WithArgs("init-db")
-    .WithEnvironment("ADMIN_PASSWORD", adminPassword) // the admin binary validates its options for every command
     .WaitFor(quotadb);
 
 // Endpoints are not proxied by Aspire: each service binds <X>_HOST:<X>_PORT itself, as everywhere else, and the
@@ -69,10 +68,10 @@ var admin = AddService<Projects.OllamaQuota_Admin>("admin")
     .WaitFor(redis)
     .WaitFor(ollama);
 
-// Development: Vite's dev server (hot reload, loopback) whose /api proxy finds the admin through ADMIN_HTTP.
+// Development: Vite's dev server (hot reload, loopback); vite.config.ts proxies /api to ADMIN_URL.
 // Publish: no UI server at all; the built dist/ is copied into the admin's wwwroot, which serves it.
 var adminUi = builder.AddViteApp("admin-ui", "../OllamaQuota.AdminUi")
-    .WithReference(admin)
+    .WithEnvironment("ADMIN_URL", admin.GetEndpoint("http"))
     .WaitFor(admin);
 admin.PublishWithContainerFiles(adminUi, "./wwwroot");
 

@@ -1,0 +1,112 @@
+// Development helper, not shipped: a tiny stand-in for the Admin service.
+// Serves dist/ and answers /api/* with canned, in-memory data so the UI can be
+// looked at (and screenshotted) without the .NET backend.
+//   node dev/mock-admin-server.mjs [port]     (password: "admin")
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 8001);
+const PASSWORD = process.env.ADMIN_PASSWORD ?? 'admin';
+const dist = new URL('../dist/', import.meta.url).pathname;
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+const day = 86_400_000;
+const now = Date.now();
+const iso = (t) => new Date(t).toISOString();
+const usage = (req, p, c) => ({ requests: req, prompt_tokens: p, completion_tokens: c, tokens: p + c });
+const key = (name, extra) => ({
+  id: randomUUID(), name, key_prefix: 'sk-' + randomBytes(6).toString('base64url').slice(0, 8), status: 'active',
+  created_at: iso(now - 40 * day), expires_at: null, deactivated_at: null,
+  daily_tokens: null, monthly_tokens: null, daily_requests: null, monthly_requests: null,
+  usage: { today: usage(0, 0, 0), month: usage(0, 0, 0) }, ...extra,
+});
+const keys = [
+  key('Open WebUI', { daily_tokens: 200000, monthly_tokens: 3000000, daily_requests: 2000, monthly_requests: null, usage: { today: usage(412, 61250, 42100), month: usage(8120, 1120000, 905000) } }),
+  key('alice-laptop', { created_at: iso(now - 12 * day), daily_tokens: 50000, monthly_tokens: 1000000, daily_requests: 500, monthly_requests: 10000, usage: { today: usage(431, 24800, 17200), month: usage(6210, 560000, 402000) } }),
+  key('ci-pipeline', { created_at: iso(now - 3 * day), expires_at: iso(now + 27 * day), daily_tokens: 20000, daily_requests: 100, usage: { today: usage(97, 12100, 7400), month: usage(310, 60100, 31900) } }),
+  key('bob-test', { created_at: iso(now - 90 * day), status: 'deactivated', deactivated_at: iso(now - 20 * day), daily_tokens: 10000 }),
+  key('hackathon', { created_at: iso(now - 70 * day), status: 'expired', expires_at: iso(now - 5 * day), monthly_tokens: 500000, usage: { today: usage(0, 0, 0), month: usage(41, 9000, 5200) } }),
+];
+let settings = { ollama_url: 'http://localhost:11434', default_model: 'llama3.1:8b' };
+const models = ['llama3.1:8b', 'qwen2.5:7b', 'mistral:7b'];
+
+function daily() {
+  const rows = [];
+  for (let i = 0; i < 30; i++) {
+    if (i % 7 === 5) continue;
+    const d = iso(now - i * day).slice(0, 10);
+    models.forEach((model, m) => {
+      if ((i + m) % 3 === 2) return;
+      const f = 1 + Math.sin(i / 3 + m) * 0.5;
+      rows.push({ day: d, model, requests: Math.round(120 * f / (m + 1)), prompt_tokens: Math.round(18000 * f / (m + 1)), completion_tokens: Math.round(12000 * f / (m + 1)) });
+    });
+  }
+  return rows;
+}
+function monthly() {
+  const rows = [];
+  const base = new Date(now);
+  for (let i = 0; i < 7; i++) {
+    const m = new Date(Date.UTC(base.getUTCFullYear(), base.getUTCMonth() - i, 1)).toISOString().slice(0, 7);
+    models.forEach((model, j) => {
+      const f = 1 + Math.cos(i + j) * 0.4;
+      rows.push({ month: m, model, requests: Math.round(3000 * f / (j + 1)), prompt_tokens: Math.round(420000 * f / (j + 1)), completion_tokens: Math.round(300000 * f / (j + 1)) });
+    });
+  }
+  return rows;
+}
+
+const send = (res, status, body, type = 'application/json') => {
+  res.writeHead(status, { 'Content-Type': type });
+  res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+};
+const problem = (res, status, title, detail, errors) =>
+  send(res, status, { type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }, 'application/problem+json');
+const readBody = (req) => new Promise((ok) => { let s = ''; req.on('data', (c) => (s += c)); req.on('end', () => ok(s ? JSON.parse(s) : {})); });
+
+async function api(req, res, url) {
+  if (req.headers.authorization !== `Bearer ${PASSWORD}`) return problem(res, 401, 'Unauthorized', 'Missing or wrong admin password.');
+  const p = url.pathname;
+  let m;
+  if (p === '/api/settings' && req.method === 'GET') return send(res, 200, settings);
+  if (p === '/api/settings' && req.method === 'PUT') return send(res, 200, (settings = await readBody(req)));
+  if (p === '/api/settings/test-connection') {
+    const { ollama_url } = await readBody(req);
+    return ollama_url.includes('11434') ? send(res, 200, { version: '0.12.3' }) : problem(res, 502, 'Bad Gateway', `Could not connect to ${ollama_url}.`);
+  }
+  if (p === '/api/ollama-models') return send(res, 200, { models: models.map((name) => ({ name, size: 4.7e9, modified_at: iso(now - 9 * day) })) });
+  if (p === '/api/proxy-info') {
+    const base = `http://${(req.headers.host ?? 'localhost').split(':')[0]}:8000`;
+    return send(res, 200, { base_url: base, openai_base_url: `${base}/v1`, examples: {} });
+  }
+  if (p === '/api/api-keys' && req.method === 'GET') return send(res, 200, keys);
+  if (p === '/api/api-keys' && req.method === 'POST') {
+    const b = await readBody(req);
+    if (!b.name?.trim()) return problem(res, 400, 'Validation failed', 'One or more fields are invalid.', { name: ['The name is required.'] });
+    if (keys.some((k) => k.name === b.name)) return problem(res, 409, 'Conflict', `A key named "${b.name}" already exists.`);
+    const plaintext = 'sk-' + randomBytes(24).toString('base64url');
+    const k = key(b.name, { key_prefix: plaintext.slice(0, 11), created_at: iso(Date.now()), expires_at: b.expires_at ?? null, daily_tokens: b.daily_tokens ?? null, monthly_tokens: b.monthly_tokens ?? null, daily_requests: b.daily_requests ?? null, monthly_requests: b.monthly_requests ?? null });
+    keys.push(k);
+    return send(res, 201, { ...k, key: plaintext });
+  }
+  if ((m = p.match(/^\/api\/api-keys\/([^/]+)\/(deactivate|quota|usage\/daily|usage\/monthly)$/))) {
+    const k = keys.find((x) => x.id === m[1]);
+    if (!k) return problem(res, 404, 'Not Found', 'No such key.');
+    if (m[2] === 'deactivate') Object.assign(k, { status: 'deactivated', deactivated_at: iso(Date.now()) });
+    if (m[2] === 'quota') Object.assign(k, await readBody(req));
+    if (m[2] === 'usage/daily') return send(res, 200, k.usage.month.tokens ? daily() : []);
+    if (m[2] === 'usage/monthly') return send(res, 200, k.usage.month.tokens ? monthly() : []);
+    return send(res, 200, k);
+  }
+  return problem(res, 404, 'Not Found', `No route ${req.method} ${p}.`);
+}
+
+createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  if (url.pathname.startsWith('/api/')) return api(req, res, url).catch((e) => problem(res, 500, 'Server error', String(e)));
+  const file = normalize(join(dist, url.pathname === '/' ? 'index.html' : url.pathname));
+  const body = await readFile(file.startsWith(dist) ? file : join(dist, 'index.html')).catch(() => readFile(join(dist, 'index.html')));
+  send(res, 200, body, types[extname(file)] ?? 'text/html; charset=utf-8');
+}).listen(port, '127.0.0.1', () => console.log(`mock admin on http://127.0.0.1:${port} (password: ${PASSWORD})`));

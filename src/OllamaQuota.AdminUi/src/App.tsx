@@ -1,0 +1,113 @@
+import { Suspense, lazy, useEffect, useRef } from 'react';
+import { AuthProvider, useAuth } from './auth';
+import { Loading } from './components/feedback';
+import { LanguageSelect } from './components/LanguageSelect';
+import { Logo } from './components/Logo';
+import { I18nProvider, useI18n, type Lang, type MessageKey } from './i18n';
+import { KeysPage } from './keys/KeysPage';
+import { KeysProvider } from './keys/KeysContext';
+import { LoginPage } from './pages/LoginPage';
+import { ProxyInfoPage } from './proxy/ProxyInfoPage';
+import { hrefFor, useRoute, type Route } from './lib/router';
+import { SettingsPage } from './settings/SettingsPage';
+
+// The charts library is large; load it only when a key's detail page is opened.
+const KeyDetailPage = lazy(() => import('./keys/KeyDetailPage'));
+
+const NAV: { page: Route['page']; route: Route; label: MessageKey; testId: string }[] = [
+  { page: 'keys', route: { page: 'keys' }, label: 'nav.keys', testId: 'nav-keys' },
+  { page: 'settings', route: { page: 'settings' }, label: 'nav.settings', testId: 'nav-settings' },
+  { page: 'proxy', route: { page: 'proxy' }, label: 'nav.proxy', testId: 'nav-proxy' },
+];
+
+function Shell() {
+  const { t } = useI18n();
+  const { logout } = useAuth();
+  const route = useRoute();
+  const mainRef = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  const section = route.page === 'key' ? 'keys' : route.page;
+
+  // Move focus to the new page so keyboard and screen-reader users start at its top.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    mainRef.current?.focus();
+    window.scrollTo?.(0, 0);
+  }, [route]);
+
+  useEffect(() => {
+    const item = NAV.find((n) => n.page === section);
+    document.title = `${item ? t(item.label) : ''} · ${t('app.title')}`;
+  }, [section, t]);
+
+  return (
+    <div className="app">
+      <a href="#main" className="skip-link" onClick={(e) => {
+        e.preventDefault();
+        mainRef.current?.focus();
+      }}>
+        {t('app.skipToContent')}
+      </a>
+      <header className="topbar">
+        <div className="topbar-inner">
+          <a className="brand" href={hrefFor({ page: 'keys' })}>
+            <Logo />
+            <span>{t('app.title')}</span>
+          </a>
+          <nav aria-label={t('nav.label')} className="nav">
+            {NAV.map((n) => (
+              <a
+                key={n.page}
+                href={hrefFor(n.route)}
+                className="nav-link"
+                aria-current={section === n.page ? 'page' : undefined}
+                data-testid={n.testId}
+              >
+                {t(n.label)}
+              </a>
+            ))}
+          </nav>
+          <div className="topbar-tools">
+            <LanguageSelect />
+            <button type="button" className="btn btn-ghost btn-sm" onClick={() => logout('user')} data-testid="logout">
+              {t('nav.logout')}
+            </button>
+          </div>
+        </div>
+      </header>
+      <main id="main" ref={mainRef} tabIndex={-1} className="main">
+        {route.page === 'keys' && <KeysPage />}
+        {route.page === 'key' && (
+          <Suspense fallback={<Loading />}>
+            <KeyDetailPage id={route.id} />
+          </Suspense>
+        )}
+        {route.page === 'settings' && <SettingsPage />}
+        {route.page === 'proxy' && <ProxyInfoPage />}
+      </main>
+    </div>
+  );
+}
+
+function Root() {
+  const { password } = useAuth();
+  if (!password) return <LoginPage />;
+  return (
+    <KeysProvider>
+      <Shell />
+    </KeysProvider>
+  );
+}
+
+export function App({ lang }: { lang?: Lang }) {
+  return (
+    <I18nProvider lang={lang}>
+      <AuthProvider>
+        <Root />
+      </AuthProvider>
+    </I18nProvider>
+  );
+}

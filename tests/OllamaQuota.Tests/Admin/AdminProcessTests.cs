@@ -1,0 +1,111 @@
+using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Tests.Infrastructure;
+
+namespace OllamaQuota.Tests.Admin;
+
+/// <summary>The Admin program as a user runs it: its command-line tasks, and its refusals to start.</summary>
+public sealed class AdminProcessTests
+{
+    private const string Admin = "OllamaQuota.Admin";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task InitDb_RunTwice_MigratesThenReportsUpToDate()
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+
+        var first = await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+        var second = await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("applied 20261122000000_Initial", first.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(cwd, "data", "ollamaquota.db")), "the default DATABASE_URL is ./data/ollamaquota.db");
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("is up to date", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateKey_WithLimits_PrintsTheKeyOnceAndStoresItsHash()
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        await File.WriteAllTextAsync(Path.Combine(cwd, ".env"), "DATABASE_URL=sqlite:///./custom/quota.db\n");
+        await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+
+        var result = await ServiceProcess.RunAsync(
+            Admin, cwd, new Dictionary<string, string?>(), Timeout,
+            "create-key", "--name", "batch-job", "--daily-tokens", "5000", "--monthly-requests", "100", "--expires-at", "2099-12-31");
+
+        Assert.Equal(0, result.ExitCode);
+        var plaintext = result.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("sk-", StringComparison.Ordinal));
+        Assert.Contains("only time the key is shown", result.Output, StringComparison.Ordinal);
+        await using var db = await TestDatabases.OpenAsync($"sqlite:///{Path.Combine(cwd, "custom", "quota.db")}");
+        var key = await db.ApiKeys.SingleAsync();
+        Assert.Equal(ApiKeySecret.Hash(plaintext), key.KeyHash);
+        Assert.Equal("batch-job", key.Name);
+        Assert.Equal(5000, key.DailyTokens);
+        Assert.Equal(100, key.MonthlyRequests);
+        Assert.Null(key.MonthlyTokens);
+    }
+
+    [Theory]
+    [InlineData("--daily-tokens", "-5", "--daily-tokens must be zero or a positive whole number")]
+    [InlineData("--expires-at", "2001-01-01", "--expires-at must be in the future")]
+    [InlineData("--colour", "blue", "unknown option --colour")]
+    public async Task CreateKey_BadOption_FailsAndCreatesNothing(string option, string value, string message)
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+
+        var result = await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "create-key", "--name", "k", option, value);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        await using var db = await TestDatabases.OpenAsync($"sqlite:///{Path.Combine(cwd, "data", "ollamaquota.db")}");
+        Assert.Equal(0, await db.ApiKeys.CountAsync());
+    }
+
+    public static TheoryData<string, string?, string> BadStarts => new()
+    {
+        { "ADMIN_PASSWORD", null, "ADMIN_PASSWORD is not set" },
+        { "ADMIN_PASSWORD", "short", "ADMIN_PASSWORD is too short" },
+        { "DATABASE_URL", "mysql://root@localhost/db", "DATABASE_URL is not valid" },
+        { "DATABASE_URL", "postgresql://user:hunter2@/nodb", "DATABASE_URL is not valid" },
+        { "APP_TZ", "Mars/Olympus_Mons", "APP_TZ 'Mars/Olympus_Mons' is not a known time zone" },
+        { "ADMIN_PORT", "eighty", "ADMIN_PORT 'eighty' is not a port number" },
+        { "ALLOWED_ORIGINS", "not a url", "ALLOWED_ORIGINS contains 'not a url'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadStarts))]
+    public async Task Start_BadSetting_RefusesWithMessageNamingIt(string variable, string? value, string message)
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+        var environment = new Dictionary<string, string?> { ["ADMIN_PASSWORD"] = AdminHost.Password, ["ADMIN_PORT"] = "0" };
+        environment[variable] = value;
+        if (value is null)
+        {
+            environment.Remove(variable);
+        }
+
+        var result = await ServiceProcess.RunAsync(Admin, cwd, environment, Timeout);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", result.Error + result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_UninitialisedDatabase_RefusesAndSaysToRunInitDb()
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        var environment = new Dictionary<string, string?> { ["ADMIN_PASSWORD"] = AdminHost.Password, ["ADMIN_PORT"] = "0" };
+
+        var result = await ServiceProcess.RunAsync(Admin, cwd, environment, Timeout);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is not initialised", result.Error, StringComparison.Ordinal);
+        Assert.Contains("-- init-db", result.Error, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OllamaQuota.Core.Data;
+
+namespace OllamaQuota.Tests.Infrastructure;
+
+public enum DatabaseKind
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>A fresh database per test, on either provider, as a <c>DATABASE_URL</c>.</summary>
+public static class TestDatabases
+{
+    public static async Task<string> CreateAsync(DatabaseKind kind) => kind switch
+    {
+        DatabaseKind.Sqlite => $"sqlite:///{Path.Combine(Path.GetTempPath(), "oq-tests", $"{Guid.NewGuid():N}.db")}",
+        DatabaseKind.PostgreSql => await (await PostgresServer.GetAsync()).CreateDatabaseAsync(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>A fresh database with every migration applied and settings seeded.</summary>
+    public static async Task<string> CreateInitializedAsync(DatabaseKind kind, IDictionary<string, string?>? settings = null)
+    {
+        var url = await CreateAsync(kind);
+        await using var services = Services(url, settings);
+        await services.GetRequiredService<DatabaseInitializer>().InitializeAsync(CancellationToken.None);
+        return url;
+    }
+
+    /// <summary>The Core database services for <paramref name="url"/>, as the hosts register them.</summary>
+    public static ServiceProvider Services(string url, IDictionary<string, string?>? settings = null)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["DATABASE_URL"] = url })
+            .Build();
+        return new ServiceCollection().AddQuotaDatabase(configuration).BuildServiceProvider();
+    }
+
+    public static async Task<QuotaDbContext> OpenAsync(string url)
+    {
+        var services = Services(url);
+        return await services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<QuotaDbContext>>()
+            .CreateDbContextAsync();
+    }
+}
