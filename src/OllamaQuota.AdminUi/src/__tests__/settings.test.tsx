@@ -1,0 +1,109 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { mockApi, problem, renderApp } from '../test/helpers';
+
+const SETTINGS = { ollama_url: 'http://localhost:11434', default_model: 'llama3' };
+const MODELS = { models: [{ name: 'llama3', size: 1, modified_at: '2026-11-01T00:00:00Z' }, { name: 'qwen2.5:7b' }] };
+
+describe('settings', () => {
+  it('loads the settings and fills the model dropdown', async () => {
+    mockApi({ 'GET /api/settings': { body: SETTINGS }, 'GET /api/ollama-models': { body: MODELS }, 'GET /api/api-keys': { body: [] } });
+    renderApp({ hash: '#/settings' });
+    expect(await screen.findByLabelText('Ollama URL')).toHaveValue('http://localhost:11434');
+    const select = await screen.findByRole('combobox', { name: 'Default model' });
+    await waitFor(() => expect(select).toBeEnabled());
+    expect([...(select as HTMLSelectElement).options].map((o) => o.value)).toEqual(['llama3', 'qwen2.5:7b']);
+    expect(select).toHaveValue('llama3');
+  });
+
+  it('tests the connection and shows the Ollama version', async () => {
+    const { calls } = mockApi({
+      'GET /api/settings': { body: SETTINGS },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'POST /api/settings/test-connection': { body: { version: '0.12.3' } },
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    const url = await screen.findByLabelText('Ollama URL');
+    await user.clear(url);
+    await user.type(url, 'http://gpu-box:11434');
+    await user.click(screen.getByRole('button', { name: 'Test connection' }));
+
+    const result = await screen.findByTestId('test-connection-result');
+    expect(result).toHaveTextContent('Connected — Ollama 0.12.3');
+    expect(result).toHaveAttribute('data-result', 'ok');
+    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ ollama_url: 'http://gpu-box:11434' });
+  });
+
+  it('shows the error when the connection test fails', async () => {
+    mockApi({
+      'GET /api/settings': { body: SETTINGS },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'POST /api/settings/test-connection': problem(502, 'Bad Gateway', 'Connection refused (localhost:11434).'),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    await user.click(await screen.findByRole('button', { name: 'Test connection' }));
+    const result = await screen.findByTestId('test-connection-result');
+    expect(result).toHaveTextContent('Connection failed: Connection refused (localhost:11434).');
+    expect(result).toHaveAttribute('data-result', 'error');
+  });
+
+  it('does not test or save an invalid URL', async () => {
+    const { calls } = mockApi({ 'GET /api/settings': { body: SETTINGS }, 'GET /api/ollama-models': { body: MODELS }, 'GET /api/api-keys': { body: [] } });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    const url = await screen.findByLabelText('Ollama URL');
+    await user.clear(url);
+    await user.type(url, 'localhost');
+    await user.click(screen.getByRole('button', { name: 'Test connection' }));
+    expect(screen.getByText('Enter an http:// or https:// URL.')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(calls.filter((c) => c.method !== 'GET')).toHaveLength(0);
+  });
+
+  it('lets the admin type a model when the list fails, and saves with PUT', async () => {
+    const { calls } = mockApi({
+      'GET /api/settings': { body: SETTINGS },
+      'GET /api/ollama-models': problem(502, 'Bad Gateway', 'Ollama is not reachable.'),
+      'GET /api/api-keys': { body: [] },
+      'PUT /api/settings': (call) => ({ body: call.body }),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    expect(await screen.findByTestId('models-unavailable')).toHaveTextContent('Ollama is not reachable.');
+    const model = screen.getByRole('textbox', { name: 'Default model' });
+    expect(model).toHaveValue('llama3');
+    await user.clear(model);
+    await user.type(model, 'mistral:7b');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ ollama_url: 'http://localhost:11434', default_model: 'mistral:7b' });
+  });
+
+  it('shows field errors from a failed save', async () => {
+    mockApi({
+      'GET /api/settings': { body: SETTINGS },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'PUT /api/settings': problem(400, 'Validation failed', 'Invalid settings.', { ollama_url: ['Host not allowed.'] }),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    await screen.findByLabelText('Ollama URL');
+    await waitFor(() => expect(screen.getByRole('combobox', { name: 'Default model' })).toBeEnabled());
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Invalid settings.');
+    expect(screen.getByText('Host not allowed.')).toBeInTheDocument();
+  });
+
+  it('shows an error state when the settings cannot be loaded', async () => {
+    mockApi({ 'GET /api/settings': problem(500, 'Internal Server Error'), 'GET /api/ollama-models': { body: MODELS }, 'GET /api/api-keys': { body: [] } });
+    renderApp({ hash: '#/settings' });
+    expect(await screen.findByTestId('settings-error')).toHaveTextContent('Internal Server Error');
+  });
+});
