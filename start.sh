@@ -62,13 +62,11 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 dotnet "$(bin OllamaQuota.Admin)" & pids+=($!)
-if [ -f "$(bin OllamaQuota.Proxy)" ]; then
-  dotnet "$(bin OllamaQuota.Proxy)" & pids+=($!)
-fi
+dotnet "$(bin OllamaQuota.Proxy)" & pids+=($!)
 
 echo
 echo "OllamaQuota is starting:"
-[ -f "$(bin OllamaQuota.Proxy)" ] && echo "  Proxy     http://localhost:$proxy_port   (Ollama API at /api/*, OpenAI API at /v1/*)"
+echo "  Proxy     http://localhost:$proxy_port   (Ollama API at /api/*, OpenAI API at /v1/*)"
 echo "  Admin UI  http://$admin_host:$admin_port   (password: ADMIN_PASSWORD in .env)"
 echo "Ctrl-C stops both."
 

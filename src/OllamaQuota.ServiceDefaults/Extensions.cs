@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -18,6 +19,9 @@ public static class Extensions
     {
         builder.Configuration.AddDotEnvFile(Directory.GetCurrentDirectory());
         builder.Services.AddProblemDetails();
+
+        // Every SQL command at Information would drown the logs (the proxy polls for admin changes twice a second).
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [AliveTag]);
         return builder;
     }

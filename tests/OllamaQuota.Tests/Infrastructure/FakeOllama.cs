@@ -1,31 +1,53 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace OllamaQuota.Tests.Infrastructure;
 
 /// <summary>
-/// A stand-in for Ollama on a free loopback port, speaking its wire format. Only the upstream LLM is faked;
-/// everything in front of it is real.
+/// A stand-in for Ollama on a free loopback port, speaking its wire formats: NDJSON streams ending in a
+/// <c>done:true</c> chunk with <c>prompt_eval_count</c>/<c>eval_count</c>, and OpenAI-style SSE on /v1 with
+/// <c>data: [DONE]</c> and the <c>include_usage</c> chunk. Only the upstream LLM is faked; everything in front of it
+/// is real. The model name picks a behaviour: "slow", "broken" (dies mid-stream), "error" (500), "missing" (404),
+/// "nocounts" (no counts on the final chunk). Every request it receives is kept for assertions.
 /// </summary>
 public sealed class FakeOllama : IAsyncDisposable
 {
     public const string Version = "0.12.3";
 
-    private readonly WebApplication _app;
+    /// <summary>What every generation reports as its prompt size.</summary>
+    public const int PromptEvalCount = 12;
 
-    private FakeOllama(WebApplication app, string url)
+    /// <summary>How many tokens a generation produces when nothing caps it.</summary>
+    public const int DefaultCompletionTokens = 20;
+
+    private readonly WebApplication _app;
+    private int _aborted;
+
+    private FakeOllama(WebApplication app)
     {
         _app = app;
-        Url = url;
     }
 
-    public string Url { get; }
+    public string Url { get; private set; } = "";
+
+    /// <summary>Each request with a body: its path, parsed body and Authorization header (which must never arrive).</summary>
+    public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization)> Requests { get; } = new();
+
+    /// <summary>Generations that ended because the caller went away.</summary>
+    public int Aborted => Volatile.Read(ref _aborted);
+
+    /// <summary>Delay between streamed chunks.</summary>
+    public TimeSpan ChunkDelay { get; set; } = TimeSpan.Zero;
 
     public static async Task<FakeOllama> StartAsync()
     {
@@ -33,6 +55,17 @@ public sealed class FakeOllama : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        var fake = new FakeOllama(app);
+        fake.Map(app);
+        await app.StartAsync();
+        fake.Url = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return fake;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private void Map(WebApplication app)
+    {
         app.MapGet("/api/version", () => Results.Json(new { version = Version }));
         app.MapGet("/api/tags", () => Results.Json(new
         {
@@ -42,10 +75,151 @@ public sealed class FakeOllama : IAsyncDisposable
                 new { name = "qwen2.5:0.5b", model = "qwen2.5:0.5b", size = 397_821_319L, modified_at = "2026-11-02T10:00:00Z" },
             },
         }));
-        await app.StartAsync();
-        var url = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new FakeOllama(app, url);
+        app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = "llama3:latest", @object = "model", owned_by = "library" } } }));
+        app.MapGet("/v1/models/{**model}", (string model) => Results.Json(new { id = model, @object = "model", owned_by = "library" }));
+        app.MapPost("/api/show", async (HttpContext c) => { await ReceiveAsync(c); return Results.Json(new { modelfile = "FROM llama3", details = new { family = "llama" } }); });
+        app.MapPost("/api/generate", (HttpContext c) => GenerateAsync(c, chat: false));
+        app.MapPost("/api/chat", (HttpContext c) => GenerateAsync(c, chat: true));
+        app.MapPost("/api/embed", async (HttpContext c) =>
+        {
+            var body = await ReceiveAsync(c);
+            return Scenario(body) is { } failure ? failure : Results.Json(new { model = Model(body), embeddings = new[] { new[] { 0.1, 0.2 } }, prompt_eval_count = 7 });
+        });
+        app.MapPost("/api/embeddings", async (HttpContext c) =>
+        {
+            var body = await ReceiveAsync(c);
+            return Scenario(body) is { } failure ? failure : Results.Json(new { embedding = new[] { 0.1, 0.2 } });
+        });
+        app.MapPost("/v1/embeddings", async (HttpContext c) =>
+        {
+            var body = await ReceiveAsync(c);
+            return Results.Json(new { @object = "list", data = new[] { new { @object = "embedding", index = 0, embedding = new[] { 0.1 } } }, model = Model(body), usage = new { prompt_tokens = 9, total_tokens = 9 } });
+        });
+        app.MapPost("/v1/chat/completions", (HttpContext c) => OpenAiAsync(c, chat: true));
+        app.MapPost("/v1/completions", (HttpContext c) => OpenAiAsync(c, chat: false));
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    private async Task<JsonObject?> ReceiveAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body) as JsonObject;
+        Requests.Enqueue((context.Request.Path.Value!, body, context.Request.Headers.Authorization.FirstOrDefault()));
+        if (Model(body) == "hang")
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        }
+
+        return body;
+    }
+
+    private static string Model(JsonObject? body) => body?["model"]?.GetValue<string>() ?? "";
+
+    private static IResult? Scenario(JsonObject? body) => Model(body) switch
+    {
+        "error" => Results.Json(new { error = "boom" }, statusCode: 500),
+        "missing" => Results.Json(new { error = "model 'missing' not found, try pulling it first" }, statusCode: 404),
+        _ => null,
+    };
+
+    private static int Completion(JsonObject? body, string field)
+    {
+        var cap = field == "num_predict" ? body?["options"]?["num_predict"] : body?[field] ?? body?["max_completion_tokens"];
+        return cap is null ? DefaultCompletionTokens : Math.Min(DefaultCompletionTokens, cap.GetValue<int>());
+    }
+
+    private async Task GenerateAsync(HttpContext context, bool chat)
+    {
+        var body = await ReceiveAsync(context);
+        if (Scenario(body) is { } failure)
+        {
+            await failure.ExecuteAsync(context);
+            return;
+        }
+
+        var model = Model(body);
+        var tokens = Completion(body, "num_predict");
+        var stream = body?["stream"]?.GetValue<bool>() ?? true;
+        object Chunk(string text, bool done) => chat
+            ? done && model != "nocounts"
+                ? new { model, created_at = "2026-11-22T10:00:00Z", message = new { role = "assistant", content = text }, done, done_reason = "stop", prompt_eval_count = PromptEvalCount, eval_count = tokens }
+                : new { model, created_at = "2026-11-22T10:00:00Z", message = new { role = "assistant", content = text }, done }
+            : done && model != "nocounts"
+                ? new { model, created_at = "2026-11-22T10:00:00Z", response = text, done, done_reason = "stop", prompt_eval_count = PromptEvalCount, eval_count = tokens }
+                : (object)new { model, created_at = "2026-11-22T10:00:00Z", response = text, done };
+
+        if (!stream)
+        {
+            await context.Response.WriteAsJsonAsync(Chunk(string.Concat(Enumerable.Repeat(" tok", tokens)), done: true));
+            return;
+        }
+
+        context.Response.ContentType = "application/x-ndjson";
+        await StreamAsync(context, model, tokens, i => JsonSerializer.Serialize(Chunk(" tok", done: false)) + "\n",
+            () => JsonSerializer.Serialize(Chunk("", done: true)) + "\n");
+    }
+
+    private async Task OpenAiAsync(HttpContext context, bool chat)
+    {
+        var body = await ReceiveAsync(context);
+        if (Scenario(body) is { } failure)
+        {
+            await failure.ExecuteAsync(context);
+            return;
+        }
+
+        var model = Model(body);
+        var tokens = Completion(body, "max_tokens");
+        var usage = new { prompt_tokens = PromptEvalCount, completion_tokens = tokens, total_tokens = PromptEvalCount + tokens };
+        var created = 1_763_800_000L;
+        if (body?["stream"]?.GetValue<bool>() != true)
+        {
+            object choice = chat
+                ? new { index = 0, message = new { role = "assistant", content = string.Concat(Enumerable.Repeat(" tok", tokens)) }, finish_reason = "stop" }
+                : new { index = 0, text = string.Concat(Enumerable.Repeat(" tok", tokens)), finish_reason = "stop" };
+            await context.Response.WriteAsJsonAsync(new { id = "chatcmpl-1", @object = chat ? "chat.completion" : "text_completion", created, model, choices = new[] { choice }, usage });
+            return;
+        }
+
+        var includeUsage = body?["stream_options"]?["include_usage"]?.GetValue<bool>() == true;
+        context.Response.ContentType = "text/event-stream";
+        string Event(object data) => $"data: {JsonSerializer.Serialize(data)}\n\n";
+        object Delta(string text) => chat
+            ? new { id = "chatcmpl-1", @object = "chat.completion.chunk", created, model, choices = new[] { new { index = 0, delta = new { role = "assistant", content = text }, finish_reason = (string?)null } } }
+            : new { id = "cmpl-1", @object = "text_completion", created, model, choices = new[] { new { index = 0, text, finish_reason = (string?)null } } };
+        await StreamAsync(context, model, tokens, _ => Event(Delta(" tok")), () =>
+            (includeUsage ? Event(new { id = "chatcmpl-1", @object = "chat.completion.chunk", created, model, choices = Array.Empty<object>(), usage }) : "")
+            + "data: [DONE]\n\n");
+    }
+
+    private async Task StreamAsync(HttpContext context, string model, int tokens, Func<int, string> chunk, Func<string> end)
+    {
+        var aborted = context.RequestAborted;
+        var delay = model == "slow" ? TimeSpan.FromMilliseconds(100) : ChunkDelay;
+        try
+        {
+            for (var i = 0; i < tokens; i++)
+            {
+                if (model == "broken" && i == 2)
+                {
+                    // Die mid-stream: the connection drops without the chunked terminator. The pause lets the
+                    // chunks already sent be read first; a reset discards whatever the peer has not read yet.
+                    await Task.Delay(200, aborted);
+                    context.Abort();
+                    return;
+                }
+
+                await context.Response.WriteAsync(chunk(i), Encoding.UTF8, aborted);
+                await context.Response.Body.FlushAsync(aborted);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, aborted);
+                }
+            }
+
+            await context.Response.WriteAsync(end(), Encoding.UTF8, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _aborted);
+        }
+    }
 }

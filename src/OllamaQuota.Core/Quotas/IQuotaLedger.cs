@@ -1,0 +1,21 @@
+namespace OllamaQuota.Core.Quotas;
+
+/// <summary>
+/// The quota counters of every key: one atomic reserve before a request goes upstream, one settle after it.
+/// Implementations: <see cref="InProcessQuotaLedger"/> (embedded mode) and the Redis ledger (distributed mode);
+/// both pass the same contract tests.
+/// </summary>
+public interface IQuotaLedger
+{
+    /// <summary>
+    /// Checks all four limits for the current day and month; if every one passes, counts the request and reserves
+    /// the prompt estimate plus the completion allowance. If any fails, nothing is counted.
+    /// </summary>
+    ValueTask<ReserveResult> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the reservation with <paramref name="actualTokens"/>, or with nothing at all when
+    /// <paramref name="refund"/> is set (the upstream failed before producing output: the request is uncounted too).
+    /// </summary>
+    ValueTask SettleAsync(Reservation reservation, long actualTokens, bool refund, CancellationToken cancellationToken);
+}

@@ -1,0 +1,43 @@
+namespace OllamaQuota.Core.Quotas;
+
+/// <summary>What a reserve decided: a <see cref="Reservation"/>, or the limit that refused it.</summary>
+public sealed record ReserveResult(Reservation? Reservation, QuotaRefusal? Refusal, RateLimitStatus Status)
+{
+    public bool Allowed => Reservation is not null;
+
+    public static ReserveResult Allow(Reservation reservation, RateLimitStatus status) => new(reservation, null, status);
+
+    public static ReserveResult Refuse(QuotaRefusal refusal, RateLimitStatus status) => new(null, refusal, status);
+}
+
+/// <param name="Limit">The limit that was hit.</param>
+/// <param name="LimitValue">Its value.</param>
+/// <param name="RetryAfterSeconds">Seconds until that limit's window resets.</param>
+public sealed record QuotaRefusal(QuotaLimitKind Limit, long LimitValue, long RetryAfterSeconds)
+{
+    public string Message => $"The {Limit.Describe()} of {LimitValue} for this API key is reached; it resets in {RetryAfterSeconds} seconds.";
+}
+
+/// <summary>
+/// Tokens and a request held against a key's windows until settled.
+/// </summary>
+/// <param name="CompletionAllowance">
+/// The most the upstream may generate (sent as num_predict / max_tokens), or null when no token limit applies
+/// and the client asked for no maximum.
+/// </param>
+/// <param name="Clamped">True when the allowance is below what the client asked for (or it asked for none).</param>
+public sealed record Reservation(
+    Guid KeyId,
+    DateOnly Day,
+    DateOnly Month,
+    long ReservedTokens,
+    long? CompletionAllowance,
+    bool Clamped);
+
+/// <summary>The tightest request window and the tightest token window, for the x-ratelimit-* headers.</summary>
+public sealed record RateLimitStatus(WindowStatus? Requests, WindowStatus? Tokens)
+{
+    public static readonly RateLimitStatus Unlimited = new(null, null);
+}
+
+public sealed record WindowStatus(long Limit, long Remaining, long ResetSeconds);

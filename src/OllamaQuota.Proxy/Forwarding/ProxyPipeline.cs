@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Hosting;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Tokens;
+using OllamaQuota.Core.Usage;
+using OllamaQuota.Proxy.Keys;
+using OllamaQuota.Proxy.Metering;
+using OllamaQuota.Proxy.Requests;
+using OllamaQuota.Proxy.Routing;
+using OllamaQuota.Proxy.Settings;
+
+namespace OllamaQuota.Proxy.Forwarding;
+
+/// <summary>
+/// A request through the proxy (DESIGN §3): authenticate, parse just enough, reserve, forward, measure, settle,
+/// record. Refusals before the reserve change nothing; after it, every path settles exactly once.
+/// </summary>
+public sealed partial class ProxyPipeline(
+    ApiKeyAuthenticator authenticator,
+    UpstreamSettings settings,
+    IQuotaLedger ledger,
+    IUsageSink usage,
+    Exchange exchange,
+    TimeProvider time,
+    IOptions<ProxyOptions> options,
+    ILogger<ProxyPipeline> logger)
+{
+    public async Task HandleAsync(HttpContext context, ProxyEndpoint endpoint)
+    {
+        var started = time.GetTimestamp();
+        var aborted = context.RequestAborted;
+
+        // 1. Authenticate.
+        var authentication = await authenticator.AuthenticateAsync(context.Request.Headers.Authorization, aborted);
+        if (authentication.Key is not { } key)
+        {
+            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status401Unauthorized, authentication.Error!, openAiCode: "invalid_api_key");
+            return;
+        }
+
+        var upstreamUrl = UpstreamUrl(context, endpoint);
+        if (!endpoint.HasBody)
+        {
+            await exchange.RunAsync(context, endpoint.Style, upstreamUrl, null, null, dropUsageChunk: false);
+            return;
+        }
+
+        // 2. Parse just enough of the body.
+        using var body = await BoundedBody.ReadAsync(context.Request, options.Value.MaxBodyBytes, aborted);
+        if (body is null)
+        {
+            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status413PayloadTooLarge,
+                $"The request body is larger than {options.Value.MaxBodyBytes} bytes.");
+            return;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body.Memory);
+        }
+        catch (JsonException e)
+        {
+            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest, $"The request body is not valid JSON: {e.Message}");
+            return;
+        }
+
+        using (document)
+        {
+            var (request, error) = RequestParser.Parse(endpoint, document.RootElement, settings.Current.DefaultModel);
+            if (request is null)
+            {
+                await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest, error!.Message, param: error.Param);
+                return;
+            }
+
+            if (!endpoint.Metered)
+            {
+                var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
+                await exchange.RunAsync(context, endpoint.Style, upstreamUrl, unmetered ?? body.Memory, null, dropUsageChunk: false);
+                return;
+            }
+
+            // 3. Reserve: one atomic check of all four limits.
+            var reserve = await ledger.ReserveAsync(
+                new ReserveRequest(key.Id, key.Limits, request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+            RateLimitHeaders.Write(context.Response, reserve.Status);
+            if (reserve.Reservation is not { } reservation)
+            {
+                var refusal = reserve.Refusal!;
+                await ProxyErrors.WriteRetryAfterAsync(context, endpoint.Style, refusal.RetryAfterSeconds, refusal.Message, refusal.Limit.ToWire());
+                return;
+            }
+
+            // 4. Forward, with the allowance written into the body; 5. measure as it streams back.
+            var meter = new ResponseMeter();
+            var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation);
+            var result = await exchange.RunAsync(
+                context, endpoint.Style, upstreamUrl, rewritten ?? body.Memory, meter, dropUsageChunk: request.Stream && !request.ClientWantsUsage);
+
+            // 6. Settle and 7. record, even if the client has gone.
+            await SettleAsync(key.Id, endpoint, request, reservation, result, meter, started);
+        }
+    }
+
+    /// <summary>The same path and query on Ollama; /api/versions is an alias of Ollama's /api/version.</summary>
+    private string UpstreamUrl(HttpContext context, ProxyEndpoint endpoint) =>
+        settings.Current.OllamaUrl
+        + (endpoint.Kind == EndpointKind.Version ? endpoint.Path : context.Request.Path.Value)
+        + context.Request.QueryString.Value;
+
+    private async Task SettleAsync(
+        Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ExchangeResult result, ResponseMeter meter, long started)
+    {
+        var (charged, status) = Charge(result, meter);
+        var prompt = charged ? meter.PromptTokens ?? (int)Math.Min(request.PromptTokens, int.MaxValue) : 0;
+        var completion = !charged ? 0
+            : meter.CompletionTokens ?? (endpoint.GeneratesText ? Cl100kTokenizer.Instance.CountTokens(meter.GeneratedText) : 0);
+        try
+        {
+            await ledger.SettleAsync(reservation, prompt + completion, refund: !charged, CancellationToken.None);
+            await usage.RecordAsync(new UsageEvent
+            {
+                Id = Guid.CreateVersion7(),
+                KeyId = keyId,
+                Model = request.Model,
+                Endpoint = endpoint.Path,
+                PromptTokens = prompt,
+                CompletionTokens = completion,
+                StatusCode = status,
+                DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
+                CreatedAt = time.GetUtcNow().UtcDateTime,
+            }, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSettleFailed(e, keyId);
+        }
+    }
+
+    /// <summary>
+    /// Whether the request is charged, and the status its usage event records. Refunded exactly when the upstream
+    /// produced nothing; those events carry an error status, which is how the roll-ups leave them uncounted too.
+    /// </summary>
+    private static (bool Charged, int Status) Charge(ExchangeResult result, ResponseMeter meter)
+    {
+        var produced = meter.ProducedOutput || meter.CompletionTokens > 0;
+        return result.Outcome switch
+        {
+            ExchangeOutcome.Completed when result.Status >= 400 => (false, result.Status),
+            ExchangeOutcome.Completed when meter.StreamError is not null && !produced => (false, StatusCodes.Status502BadGateway),
+            ExchangeOutcome.Completed => (true, result.Status),
+            ExchangeOutcome.UpstreamUnavailable => (false, result.Status),
+            ExchangeOutcome.UpstreamBroke => produced ? (true, result.Status) : (false, StatusCodes.Status502BadGateway),
+            ExchangeOutcome.ClientAborted when produced && result.Status < 400 => (true, result.Status),
+            ExchangeOutcome.ClientAborted => (false, StatusCodes.Status499ClientClosedRequest),
+            _ => throw new UnreachableException(),
+        };
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Settling or recording usage for key {KeyId} failed")]
+    private partial void LogSettleFailed(Exception exception, Guid keyId);
+}

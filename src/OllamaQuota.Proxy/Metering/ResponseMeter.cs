@@ -1,0 +1,158 @@
+using System.Text;
+using System.Text.Json;
+
+namespace OllamaQuota.Proxy.Metering;
+
+/// <summary>
+/// Watches a response as it streams past and keeps what settling needs: the counts the upstream reported
+/// (Ollama's <c>prompt_eval_count</c>/<c>eval_count</c> on the <c>done</c> chunk, the OpenAI <c>usage</c> object),
+/// and the text generated so far, which the tokenizer counts when no counts arrive (an abort, a legacy endpoint).
+/// One JSON document at a time: an NDJSON line, an SSE event's data, or a whole non-streamed body.
+/// </summary>
+public sealed class ResponseMeter
+{
+    private readonly StringBuilder _generated = new();
+
+    public int? PromptTokens { get; private set; }
+
+    public int? CompletionTokens { get; private set; }
+
+    /// <summary>The upstream reported an error inside a 200 stream (Ollama writes <c>{"error": …}</c> lines).</summary>
+    public string? StreamError { get; private set; }
+
+    /// <summary>Whether any generated text or embedding output has gone past, i.e. the upstream did work.</summary>
+    public bool ProducedOutput { get; private set; }
+
+    public string GeneratedText => _generated.ToString();
+
+    /// <summary>Reads one JSON document; anything that is not JSON is passed over (it is still forwarded).</summary>
+    public void ObserveDocument(ReadOnlySpan<byte> json)
+    {
+        if (json.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return;
+        }
+
+        var reader = new Utf8JsonReader(json);
+        if (!JsonDocument.TryParseValue(ref reader, out var document))
+        {
+            return;
+        }
+
+        using (document)
+        {
+            Observe(document.RootElement);
+        }
+    }
+
+    /// <summary>Whether an OpenAI stream chunk is the usage-only one that include_usage adds (no choices).</summary>
+    public static bool IsUsageOnlyChunk(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!JsonDocument.TryParseValue(ref reader, out var document))
+        {
+            return false;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
+                && (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0);
+        }
+    }
+
+    private void Observe(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        if (root.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
+        {
+            StreamError = error.ValueKind == JsonValueKind.String ? error.GetString()
+                : error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var message) ? message.ToString()
+                : error.GetRawText();
+        }
+
+        // Ollama: generated text, then the counts on the final chunk.
+        AppendText(root, "response");
+        AppendText(root, "thinking");
+        if (root.TryGetProperty("message", out var ollamaMessage) && ollamaMessage.ValueKind == JsonValueKind.Object)
+        {
+            AppendText(ollamaMessage, "content");
+            AppendText(ollamaMessage, "thinking");
+            AppendToolCalls(ollamaMessage);
+        }
+
+        if (root.TryGetProperty("embeddings", out var embeddings) && embeddings.ValueKind == JsonValueKind.Array
+            || root.TryGetProperty("embedding", out var embedding) && embedding.ValueKind == JsonValueKind.Array
+            || root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
+        {
+            ProducedOutput = true;
+        }
+
+        if (root.TryGetProperty("prompt_eval_count", out var promptEval) && promptEval.TryGetInt32(out var prompt))
+        {
+            PromptTokens = prompt;
+        }
+
+        if (root.TryGetProperty("eval_count", out var eval) && eval.TryGetInt32(out var completion))
+        {
+            CompletionTokens = completion;
+        }
+
+        // OpenAI: choices (streamed deltas or whole messages), and usage when asked for.
+        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var choice in choices.EnumerateArray())
+            {
+                if (choice.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                AppendText(choice, "text");
+                foreach (var name in (ReadOnlySpan<string>)["delta", "message"])
+                {
+                    if (choice.TryGetProperty(name, out var part) && part.ValueKind == JsonValueKind.Object)
+                    {
+                        AppendText(part, "content");
+                        AppendText(part, "reasoning");
+                        AppendToolCalls(part);
+                    }
+                }
+            }
+        }
+
+        if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        {
+            if (usage.TryGetProperty("prompt_tokens", out var promptTokens) && promptTokens.TryGetInt32(out var p))
+            {
+                PromptTokens = p;
+            }
+
+            CompletionTokens = usage.TryGetProperty("completion_tokens", out var completionTokens) && completionTokens.TryGetInt32(out var c) ? c : 0;
+        }
+    }
+
+    private void AppendText(JsonElement parent, string name)
+    {
+        if (parent.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } value)
+        {
+            _generated.Append(value);
+            ProducedOutput = true;
+        }
+    }
+
+    private void AppendToolCalls(JsonElement parent)
+    {
+        if (parent.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
+        {
+            _generated.Append(calls.GetRawText());
+            ProducedOutput = true;
+        }
+    }
+}

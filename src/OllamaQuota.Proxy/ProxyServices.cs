@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Hosting;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Usage;
+using OllamaQuota.Proxy.Forwarding;
+using OllamaQuota.Proxy.Keys;
+using OllamaQuota.Proxy.Settings;
+
+namespace OllamaQuota.Proxy;
+
+public static class ProxyServices
+{
+    /// <summary>Embedded mode: the in-process ledger and the channel-fed usage writer.</summary>
+    public static WebApplicationBuilder AddProxy(this WebApplicationBuilder builder)
+    {
+        ListenAddress.Apply(builder, "PROXY", "0.0.0.0", 8000);
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        services.AddOptions<ProxyOptions>().Configure<IConfiguration>(ProxyOptions.Bind);
+        services.AddOptions<QuotaOptions>().Configure<IConfiguration>((quota, config) =>
+            quota.MaxCompletionTokens = ProxyOptions.Read(config, "QUOTA_MAX_COMPLETION_TOKENS", (int)quota.MaxCompletionTokens));
+        services.AddOptions<UsageWriterOptions>().Configure<IConfiguration>((writer, config) =>
+            writer.FlushInterval = TimeSpan.FromMilliseconds(ProxyOptions.Read(config, "USAGE_FLUSH_MS", (int)writer.FlushInterval.TotalMilliseconds)));
+
+        // Read once now so that a bad number stops the start with a message naming its variable.
+        ProxyOptions.Bind(new ProxyOptions(), configuration);
+
+        services.AddQuotaDatabase(configuration);
+        services.AddHostedService<DatabaseReadyCheck>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(QuotaCalendar.FromConfiguration(configuration, TimeProvider.System));
+
+        services.AddSingleton<KeyCache>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<UpstreamSettings>();
+        services.AddHostedService<ChangeWatcher>();
+
+        services.AddSingleton<IQuotaBaseline, DatabaseQuotaBaseline>();
+        services.AddSingleton<IQuotaLedger, InProcessQuotaLedger>();
+        services.AddSingleton<UsageStore>();
+        services.AddSingleton<ChannelUsageSink>();
+        services.AddSingleton<IUsageSink>(provider => provider.GetRequiredService<ChannelUsageSink>());
+        services.AddHostedService<UsageBatchWriter>();
+
+        services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<Exchange>();
+        services.AddSingleton<ProxyPipeline>();
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+            kestrel.Limits.MaxRequestBodySize = kestrel.ApplicationServices.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxBodyBytes + 1L);
+        return builder;
+    }
+}

@@ -1,0 +1,25 @@
+namespace OllamaQuota.Proxy.Requests;
+
+/// <summary>Where a client states its completion maximum, and so where the proxy writes the allowance.</summary>
+public enum CompletionLimitField
+{
+    NumPredict,
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+/// <summary>What the proxy needs to know of a request body; the rest passes through untouched.</summary>
+/// <param name="Model">The model named, or the default model when none was.</param>
+/// <param name="ModelDefaulted">True when the body named no model and the default must be written in.</param>
+/// <param name="ClientWantsUsage">For OpenAI streams: whether the client itself asked for the usage chunk.</param>
+public sealed record ParsedRequest(
+    string Model,
+    bool ModelDefaulted,
+    bool Stream,
+    long PromptTokens,
+    long? RequestedCompletionTokens,
+    CompletionLimitField LimitField,
+    bool ClientWantsUsage);
+
+/// <summary>A body the proxy refuses (400), naming the offending field.</summary>
+public sealed record RequestError(string Message, string? Param);

@@ -1,0 +1,278 @@
+using System.Text.Json;
+using OllamaQuota.Core.Tokens;
+using OllamaQuota.Proxy.Routing;
+
+namespace OllamaQuota.Proxy.Requests;
+
+/// <summary>
+/// Reads just enough of a request body: the model, whether it streams, the completion maximum, and the prompt's
+/// size in tokens for the reservation. Wrong types are refused before anything is charged or forwarded.
+/// </summary>
+public static class RequestParser
+{
+    public static (ParsedRequest? Request, RequestError? Error) Parse(ProxyEndpoint endpoint, JsonElement root, string defaultModel)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return Fail("The request body must be a JSON object.", null);
+        }
+
+        // 1. The model: missing or empty means the default model.
+        var model = defaultModel;
+        var defaulted = true;
+        if (root.TryGetProperty("model", out var modelElement) && modelElement.ValueKind != JsonValueKind.Null)
+        {
+            if (modelElement.ValueKind != JsonValueKind.String)
+            {
+                return Fail("'model' must be a string.", "model");
+            }
+
+            if (modelElement.GetString() is { Length: > 0 } named)
+            {
+                model = named;
+                defaulted = false;
+            }
+        }
+
+        // 2. Streaming.
+        var stream = endpoint.StreamsByDefault;
+        if (root.TryGetProperty("stream", out var streamElement) && streamElement.ValueKind != JsonValueKind.Null)
+        {
+            if (streamElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return Fail("'stream' must be true or false.", "stream");
+            }
+
+            stream = streamElement.GetBoolean();
+        }
+
+        // 3. The prompt, counted, and the client's completion maximum.
+        var counter = new PromptCounter();
+        var error = endpoint.Kind switch
+        {
+            EndpointKind.Generate => counter.Strings(root, "prompt", "system", "suffix"),
+            EndpointKind.Chat or EndpointKind.ChatCompletions => counter.Messages(root) ?? counter.Json(root, "tools"),
+            EndpointKind.Embed or EndpointKind.Embeddings => counter.Input(root, "input"),
+            EndpointKind.LegacyEmbeddings => counter.Strings(root, "prompt"),
+            EndpointKind.Completions => counter.Input(root, "prompt"),
+            _ => null,
+        };
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        var (maximum, field, limitError) = endpoint.Style == ApiStyle.Ollama ? NumPredict(root) : MaxTokens(root);
+        if (limitError is not null)
+        {
+            return (null, limitError);
+        }
+
+        var (wantsUsage, usageError) = endpoint.Style == ApiStyle.OpenAi ? IncludeUsage(root) : (false, null);
+        if (usageError is not null)
+        {
+            return (null, usageError);
+        }
+
+        return (new ParsedRequest(model, defaulted, stream, counter.Tokens, maximum, field, wantsUsage), null);
+    }
+
+    private static (long? Maximum, CompletionLimitField Field, RequestError? Error) NumPredict(JsonElement root)
+    {
+        if (!root.TryGetProperty("options", out var options) || options.ValueKind == JsonValueKind.Null)
+        {
+            return (null, CompletionLimitField.NumPredict, null);
+        }
+
+        if (options.ValueKind != JsonValueKind.Object)
+        {
+            return (null, CompletionLimitField.NumPredict, new RequestError("'options' must be an object.", "options"));
+        }
+
+        var (value, error) = WholeNumber(options, "num_predict", "options.num_predict");
+
+        // Ollama reads -1 as "no limit" and -2 as "fill the context": neither is a maximum.
+        return (value is < 0 ? null : value, CompletionLimitField.NumPredict, error);
+    }
+
+    private static (long? Maximum, CompletionLimitField Field, RequestError? Error) MaxTokens(JsonElement root)
+    {
+        var (completion, completionError) = WholeNumber(root, "max_completion_tokens", "max_completion_tokens");
+        if (completionError is not null || completion is not null)
+        {
+            return (completion, CompletionLimitField.MaxCompletionTokens, completionError);
+        }
+
+        var (max, maxError) = WholeNumber(root, "max_tokens", "max_tokens");
+        return (max, CompletionLimitField.MaxTokens, maxError);
+    }
+
+    private static (bool WantsUsage, RequestError? Error) IncludeUsage(JsonElement root)
+    {
+        if (!root.TryGetProperty("stream_options", out var options) || options.ValueKind == JsonValueKind.Null)
+        {
+            return (false, null);
+        }
+
+        if (options.ValueKind != JsonValueKind.Object)
+        {
+            return (false, new RequestError("'stream_options' must be an object.", "stream_options"));
+        }
+
+        return options.TryGetProperty("include_usage", out var include) && include.ValueKind != JsonValueKind.Null
+            ? include.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? (include.GetBoolean(), null)
+                : (false, new RequestError("'stream_options.include_usage' must be true or false.", "stream_options"))
+            : (false, null);
+    }
+
+    private static (long? Value, RequestError? Error) WholeNumber(JsonElement parent, string property, string name)
+    {
+        if (!parent.TryGetProperty(property, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        return element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out var value)
+            ? (value, null)
+            : (null, new RequestError($"'{name}' must be a whole number.", name));
+    }
+
+    private static (ParsedRequest?, RequestError?) Fail(string message, string? param) => (null, new RequestError(message, param));
+
+    /// <summary>Adds up the prompt's tokens as the fields are validated.</summary>
+    private sealed class PromptCounter
+    {
+        public long Tokens { get; private set; }
+
+        public RequestError? Strings(JsonElement root, params string[] names)
+        {
+            foreach (var name in names)
+            {
+                if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+                {
+                    continue;
+                }
+
+                if (element.ValueKind != JsonValueKind.String)
+                {
+                    return new RequestError($"'{name}' must be a string.", name);
+                }
+
+                Tokens += Count(element);
+            }
+
+            return null;
+        }
+
+        /// <summary>A string, an array of strings, or (OpenAI) pre-tokenised arrays of token ids.</summary>
+        public RequestError? Input(JsonElement root, string name)
+        {
+            if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    Tokens += Count(element);
+                    return null;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        switch (item.ValueKind)
+                        {
+                            case JsonValueKind.String:
+                                Tokens += Count(item);
+                                break;
+                            case JsonValueKind.Number:
+                                Tokens++;
+                                break;
+                            case JsonValueKind.Array when item.EnumerateArray().All(id => id.ValueKind == JsonValueKind.Number):
+                                Tokens += item.GetArrayLength();
+                                break;
+                            default:
+                                return new RequestError($"'{name}' must be a string or an array of strings.", name);
+                        }
+                    }
+
+                    return null;
+                default:
+                    return new RequestError($"'{name}' must be a string or an array of strings.", name);
+            }
+        }
+
+        /// <summary>Chat messages: role and content (a string, or OpenAI's array of parts), counted as OpenAI documents.</summary>
+        public RequestError? Messages(JsonElement root)
+        {
+            if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            if (messages.ValueKind != JsonValueKind.Array)
+            {
+                return new RequestError("'messages' must be an array of message objects.", "messages");
+            }
+
+            var counted = new List<ChatTokenMessage>(messages.GetArrayLength());
+            foreach (var message in messages.EnumerateArray())
+            {
+                if (message.ValueKind != JsonValueKind.Object)
+                {
+                    return new RequestError("'messages' must be an array of message objects.", "messages");
+                }
+
+                var role = message.TryGetProperty("role", out var roleElement) && roleElement.ValueKind == JsonValueKind.String
+                    ? roleElement.GetString()!
+                    : null;
+                if (role is null)
+                {
+                    return new RequestError("Every message needs a 'role' string.", "messages");
+                }
+
+                var content = "";
+                if (message.TryGetProperty("content", out var contentElement))
+                {
+                    switch (contentElement.ValueKind)
+                    {
+                        case JsonValueKind.String:
+                            content = contentElement.GetString()!;
+                            break;
+                        case JsonValueKind.Array:
+                            content = string.Concat(contentElement.EnumerateArray()
+                                .Where(part => part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+                                .Select(part => part.GetProperty("text").GetString()));
+                            break;
+                        case JsonValueKind.Null:
+                            break;
+                        default:
+                            return new RequestError("A message's 'content' must be a string or an array of parts.", "messages");
+                    }
+                }
+
+                var name = message.TryGetProperty("name", out var nameElement) && nameElement.ValueKind == JsonValueKind.String
+                    ? nameElement.GetString()
+                    : null;
+                counted.Add(new ChatTokenMessage(role, content, name));
+            }
+
+            Tokens += Cl100kTokenizer.Instance.CountChatTokens(counted);
+            return null;
+        }
+
+        /// <summary>Structured fields such as tool definitions reach the model as text; their JSON is a fair estimate.</summary>
+        public RequestError? Json(JsonElement root, string name)
+        {
+            if (root.TryGetProperty(name, out var element) && element.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
+            {
+                Tokens += Cl100kTokenizer.Instance.CountTokens(element.GetRawText());
+            }
+
+            return null;
+        }
+
+        private static int Count(JsonElement text) => Cl100kTokenizer.Instance.CountTokens(text.GetString());
+    }
+}

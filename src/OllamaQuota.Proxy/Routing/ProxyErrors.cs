@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace OllamaQuota.Proxy.Routing;
+
+/// <summary>
+/// Errors in the style of the API that was called: Ollama's <c>{"error":"…"}</c> on /api/*, OpenAI's
+/// <c>{"error":{"message","type","param","code"}}</c> on /v1/*.
+/// </summary>
+public static class ProxyErrors
+{
+    public static Task WriteAsync(HttpContext context, ApiStyle style, int status, string message, string? openAiType = null, string? openAiCode = null, string? param = null)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        object body = style == ApiStyle.Ollama
+            ? new { error = message }
+            : new { error = new { message, type = openAiType ?? DefaultType(status), param, code = openAiCode } };
+        return JsonSerializer.SerializeAsync(response.Body, body, cancellationToken: context.RequestAborted);
+    }
+
+    public static Task WriteRetryAfterAsync(HttpContext context, ApiStyle style, long retryAfterSeconds, string message, string limit)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return WriteAsync(context, style, StatusCodes.Status429TooManyRequests, message, limit.EndsWith("tokens", StringComparison.Ordinal) ? "tokens" : "requests", "rate_limit_exceeded", limit);
+    }
+
+    public static ApiStyle StyleOf(PathString path) => path.StartsWithSegments("/v1") ? ApiStyle.OpenAi : ApiStyle.Ollama;
+
+    private static string DefaultType(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => "authentication_error",
+        StatusCodes.Status403Forbidden => "permission_error",
+        StatusCodes.Status404NotFound => "not_found_error",
+        >= 500 => "api_error",
+        _ => "invalid_request_error",
+    };
+}

@@ -1,0 +1,123 @@
+using System.Net.Http.Headers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Proxy;
+
+namespace OllamaQuota.Tests.Infrastructure;
+
+/// <summary>
+/// The proxy on Kestrel in embedded mode, over a fresh initialised database whose Ollama URL points at a fresh
+/// <see cref="FakeOllama"/>. Usage is flushed every 50 ms and admin changes polled every 100 ms, so tests wait little.
+/// </summary>
+public sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly KestrelApp<ProxyOptions> _app;
+
+    private ProxyHost(KestrelApp<ProxyOptions> app, string databaseUrl, FakeOllama ollama)
+    {
+        _app = app;
+        DatabaseUrl = databaseUrl;
+        Ollama = ollama;
+        Anonymous = app.CreateClient();
+    }
+
+    public string DatabaseUrl { get; }
+
+    public FakeOllama Ollama { get; }
+
+    public HttpClient Anonymous { get; }
+
+    public Uri BaseAddress => Anonymous.BaseAddress!;
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <param name="clock">Replaces the proxy's clock (quota windows), if given.</param>
+    /// <param name="existingDatabaseUrl">Starts over this database (a restart) instead of a fresh one.</param>
+    public static async Task<ProxyHost> StartAsync(
+        DatabaseKind kind = DatabaseKind.Sqlite,
+        ManualTimeProvider? clock = null,
+        IDictionary<string, string?>? settings = null,
+        string timeZone = "Europe/Berlin",
+        string? existingDatabaseUrl = null)
+    {
+        var ollama = await FakeOllama.StartAsync();
+        var all = new Dictionary<string, string?>
+        {
+            ["OLLAMA_URL"] = ollama.Url,
+            ["DEFAULT_MODEL"] = "llama3",
+            ["PROXY_HOST"] = "127.0.0.1",
+            ["PROXY_PORT"] = "0",
+            ["APP_TZ"] = timeZone,
+            ["CHANGE_POLL_MS"] = "100",
+            ["USAGE_FLUSH_MS"] = "50",
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[name] = value;
+        }
+
+        var databaseUrl = existingDatabaseUrl ?? await TestDatabases.CreateInitializedAsync(kind, all);
+        if (existingDatabaseUrl is not null)
+        {
+            await using var db = await TestDatabases.OpenAsync(existingDatabaseUrl);
+            await db.Settings.ExecuteUpdateAsync(s => s.SetProperty(row => row.OllamaUrl, ollama.Url));
+        }
+
+        all["DATABASE_URL"] = databaseUrl;
+        Action<IServiceCollection>? services = clock is null ? null : s =>
+        {
+            s.AddSingleton<TimeProvider>(clock);
+            s.AddSingleton(new QuotaCalendar(TimeZoneInfo.FindSystemTimeZoneById(timeZone), clock));
+        };
+        var app = new KestrelApp<ProxyOptions>(all, services);
+        app.StartServer();
+        return new ProxyHost(app, databaseUrl, ollama);
+    }
+
+    /// <summary>A new key in the database, as the Admin would create it; returns its id and plaintext.</summary>
+    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits? limits = null, DateTime? expiresAt = null)
+    {
+        var (record, plaintext) = ApiKeyFactory.Create("test", limits ?? QuotaLimits.Unlimited, expiresAt, DateTime.UtcNow);
+        await using var db = await OpenDbAsync();
+        db.ApiKeys.Add(record);
+        await db.SaveChangesAsync();
+        return (record.Id, plaintext);
+    }
+
+    public HttpClient ClientFor(string key)
+    {
+        // Without draining, disposing a response mid-stream closes the connection, as a client that goes away does.
+        var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public Task<QuotaDbContext> OpenDbAsync() => TestDatabases.OpenAsync(DatabaseUrl);
+
+    /// <summary>Waits for the usage writer to have stored <paramref name="count"/> events, then returns them.</summary>
+    public async Task<List<UsageEvent>> WaitForUsageAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            await using var db = await OpenDbAsync();
+            var events = await db.UsageEvents.AsNoTracking().ToListAsync();
+            if (events.Count >= count || DateTime.UtcNow > deadline)
+            {
+                return events;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Anonymous.Dispose();
+        await _app.DisposeAsync();
+        await Ollama.DisposeAsync();
+    }
+}
