@@ -10,8 +10,8 @@ namespace OllamaQuota.Core.Tokens;
 /// the leftmost one on ties, until no adjacent pair is a token.
 /// </summary>
 /// <remarks>
-/// Short pieces use tiktoken's own scan-for-minimum loop, which is fastest when a piece is a few
-/// bytes. Its cost grows with the square of the length, so long pieces (a megabyte of one letter is a
+/// Short pieces scan all candidates for the minimum at every step, as tiktoken does, which is fastest
+/// for a few dozen bytes. That cost grows with the square of the length, so long pieces (a megabyte of one letter is a
 /// single piece) go through an indexed min-heap ordered by (rank, position) instead; that picks the
 /// same pair at every step, so the output is identical, in O(n log n).
 /// </remarks>
@@ -50,9 +50,8 @@ internal static class BytePairMerger
         // Parts are named by their start byte and never move: next links them (it shares the bounds
         // buffer), prev points back, and keys[p] = (rank of part p joined with its successor) << 32 | p,
         // so the smallest key is the lowest rank, leftmost on ties, and carries its own position.
-        // A dead part's key is long.MaxValue. Nothing is shifted, so each merge costs one branch-free
-        // scan plus two lookups.
-        // Keys are padded with dead entries to whole vectors for the minimum search.
+        // Dead parts (and the padding up to whole vectors) hold long.MaxValue. Nothing is shifted,
+        // so each merge costs one vectorised minimum over the keys plus two lookups.
         var padded = (length + Vector256<long>.Count - 1) & -Vector256<long>.Count;
         Span<long> keys = MemoryMarshal.Cast<int, long>(scratch)[..padded];
         keys[length..].Fill(long.MaxValue);

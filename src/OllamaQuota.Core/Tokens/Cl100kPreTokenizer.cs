@@ -101,17 +101,13 @@ internal static class Cl100kPreTokenizer
         }
 
         // OR-ing 0x20 lower-cases ASCII letters and maps nothing else onto them.
-        switch (c1 | 0x20)
+        return (c1 | 0x20) switch
         {
-            case 's' or 't' or 'm' or 'd':
-                return 1;
-            case 'r' or 'v' when i + 1 < text.Length && (text[i + 1] | 0x20) == 'e':
-                return 2;
-            case 'l' when i + 1 < text.Length && (text[i + 1] | 0x20) == 'l':
-                return 2;
-            default:
-                return 0;
-        }
+            's' or 't' or 'm' or 'd' => 1,
+            'r' or 'v' when i + 1 < text.Length && (text[i + 1] | 0x20) == 'e' => 2,
+            'l' when i + 1 < text.Length && (text[i + 1] | 0x20) == 'l' => 2,
+            _ => 0,
+        };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

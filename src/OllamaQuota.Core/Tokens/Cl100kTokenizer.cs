@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -56,12 +57,16 @@ public sealed class Cl100kTokenizer
     /// <summary>Encodes <paramref name="text"/> to token ids.</summary>
     /// <param name="text">The text; unpaired surrogates encode as U+FFFD.</param>
     /// <param name="allowSpecial">Whether special-token text becomes its special id.</param>
-    public int[] Encode(string text, bool allowSpecial = false) => Encode(text.AsSpan(), allowSpecial);
+    public int[] Encode(string text, bool allowSpecial = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Encode(text.AsSpan(), allowSpecial);
+    }
 
     /// <inheritdoc cref="Encode(string, bool)"/>
     public int[] Encode(ReadOnlySpan<char> text, bool allowSpecial = false)
     {
-        // Prose averages about four chars per token; start near that to avoid regrowing.
+        // Prose averages about four chars per token; a third leaves room and rarely regrows.
         var sink = new IdSink((text.Length / 3) + 16);
         Run(text, allowSpecial, ref sink);
         return sink.ToArrayAndReturn();
@@ -157,17 +162,23 @@ public sealed class Cl100kTokenizer
             }
 
             EncodeOrdinary(text[..at], ref sink);
-            text = text[at..];
-            foreach (var (special, id) in _specials)
+            var (special, id) = SpecialAt(text[at..]);
+            sink.Add(id);
+            text = text[(at + special.Length)..];
+        }
+    }
+
+    private (string Text, int Id) SpecialAt(ReadOnlySpan<char> text)
+    {
+        foreach (var special in _specials)
+        {
+            if (text.StartsWith(special.Text, StringComparison.Ordinal))
             {
-                if (text.StartsWith(special, StringComparison.Ordinal))
-                {
-                    sink.Add(id);
-                    text = text[special.Length..];
-                    break;
-                }
+                return special;
             }
         }
+
+        throw new UnreachableException("The special-token search matched text that is no special token.");
     }
 
     private void EncodeOrdinary<TSink>(ReadOnlySpan<char> text, ref TSink sink)
@@ -208,8 +219,8 @@ public sealed class Cl100kTokenizer
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     /// <param name="work">Room for the merge scratch followed by the part bounds (piece bytes + 1).</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EncodePiece<TSink>(ReadOnlySpan<char> piece, Span<byte> buffer, Span<int> work, ref TSink sink)
         where TSink : struct, ITokenSink
     {

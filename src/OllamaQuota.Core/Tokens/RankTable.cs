@@ -5,8 +5,9 @@ using System.Runtime.InteropServices;
 namespace OllamaQuota.Core.Tokens;
 
 /// <summary>
-/// Maps token bytes to BPE ranks and back. An open-addressing table keyed by the first eight bytes,
-/// so the short pairs that dominate merging compare in one 64-bit step and nothing is allocated.
+/// Maps token bytes to BPE ranks and back without allocating. One- and two-byte sequences index
+/// direct tables; longer ones go to an open-addressing table whose entries carry the first eight
+/// bytes, so most candidates are accepted or rejected by one 64-bit compare.
 /// </summary>
 /// <remarks>
 /// Lookups read whole 64-bit words, so callers must leave <see cref="Padding"/> readable bytes after
@@ -77,9 +78,6 @@ internal sealed class RankTable
             _entries[slot] = new Entry(Head(ref start, length), rank, length);
         }
     }
-
-    /// <summary>The number of rank slots (highest rank + 1).</summary>
-    public int Count => _tokenLength.Length;
 
     public ReadOnlySpan<byte> TokenBytes(int rank) =>
         (uint)rank < (uint)_tokenLength.Length && _tokenLength[rank] != 0
