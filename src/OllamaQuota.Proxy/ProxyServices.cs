@@ -6,6 +6,7 @@ using OllamaQuota.Core.Usage;
 using OllamaQuota.Proxy.Forwarding;
 using OllamaQuota.Proxy.Keys;
 using OllamaQuota.Proxy.Settings;
+using OllamaQuota.Proxy.Telemetry;
 
 namespace OllamaQuota.Proxy;
 
@@ -36,6 +37,8 @@ public static class ProxyServices
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<UpstreamSettings>();
         services.AddHostedService<ChangeWatcher>();
+        services.AddHttpClient(OllamaHealthCheck.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(2));
+        services.AddHealthChecks().AddCheck<OllamaHealthCheck>("ollama");
 
         services.AddSingleton<IQuotaBaseline, DatabaseQuotaBaseline>();
         services.AddSingleton<IQuotaLedger, InProcessQuotaLedger>();
@@ -44,6 +47,7 @@ public static class ProxyServices
         services.AddSingleton<IUsageSink>(provider => provider.GetRequiredService<ChannelUsageSink>());
         services.AddHostedService<UsageBatchWriter>();
 
+        services.AddSingleton<ProxyTelemetry>();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<Exchange>();
         services.AddSingleton<ProxyPipeline>();

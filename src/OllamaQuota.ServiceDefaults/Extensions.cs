@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What both services share: configuration from <c>.env</c>, problem details, health endpoints.
+/// What both services share: configuration from <c>.env</c>, OpenTelemetry, problem details, health endpoints.
 /// Shaped like Aspire's ServiceDefaults so the real template can replace it.
 /// </summary>
 public static class Extensions
@@ -18,6 +18,7 @@ public static class Extensions
         where TBuilder : IHostApplicationBuilder
     {
         builder.Configuration.AddDotEnvFile(Directory.GetCurrentDirectory());
+        builder.AddTelemetry();
         builder.Services.AddProblemDetails();
 
         // Every SQL command at Information would drown the logs (the proxy polls for admin changes twice a second).
@@ -29,6 +30,7 @@ public static class Extensions
     /// <summary><c>/alive</c>: the process answers. <c>/health</c>: every registered check, as JSON.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseHealthProbesUntraced();
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
         app.MapHealthChecks("/alive", new HealthCheckOptions
         {

@@ -19,6 +19,7 @@ public static class DatabaseServiceCollectionExtensions
         services.AddSingleton(SettingsDefaults.FromConfiguration(configuration));
         services.AddPooledDbContextFactory<QuotaDbContext>(options => Configure(options, database));
         services.AddSingleton<DatabaseInitializer>();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return services;
     }
 

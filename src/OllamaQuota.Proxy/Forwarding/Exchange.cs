@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Proxy.Metering;
 using OllamaQuota.Proxy.Routing;
+using OllamaQuota.Proxy.Telemetry;
 
 namespace OllamaQuota.Proxy.Forwarding;
 
@@ -12,7 +13,7 @@ namespace OllamaQuota.Proxy.Forwarding;
 /// once, so the first token reaches the client as soon as Ollama sends it. One linked cancellation source ties the
 /// upstream call to the client's connection; a response that breaks off is aborted, never ended as if complete.
 /// </summary>
-public sealed partial class Exchange(UpstreamClient upstream, IOptions<ProxyOptions> options, ILogger<Exchange> logger)
+public sealed partial class Exchange(UpstreamClient upstream, ProxyTelemetry telemetry, TimeProvider time, IOptions<ProxyOptions> options, ILogger<Exchange> logger)
 {
     private const int BufferSize = 16 * 1024;
 
@@ -35,6 +36,8 @@ public sealed partial class Exchange(UpstreamClient upstream, IOptions<ProxyOpti
         ForwardedHeaders.CopyToUpstream(context.Request.Headers, request);
 
         // 2. Send, waiting at most the upstream timeout for the response headers.
+        using var span = ProxyTelemetry.StartStep("upstream");
+        var sent = time.GetTimestamp();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         cancel.CancelAfter(options.Value.UpstreamTimeout);
         HttpResponseMessage response;
@@ -71,17 +74,22 @@ public sealed partial class Exchange(UpstreamClient upstream, IOptions<ProxyOpti
             context.Response.StatusCode = status;
             ForwardedHeaders.CopyToClient(response, context.Response, keepContentLength: !sse || meter is null);
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-            return await StreamAsync(context, response, status, sse ? null : meter, sse && meter is not null ? new SseFilter(meter, dropUsageChunk) : null, cancel.Token);
+            span?.SetTag("http.response.status_code", status);
+            var result = await StreamAsync(context, response, status, sse ? null : meter, sse && meter is not null ? new SseFilter(meter, dropUsageChunk) : null, sent, cancel.Token);
+            telemetry.RecordUpstream(time.GetElapsedTime(sent));
+            span?.SetTag("oq.outcome", result.Outcome.ToString());
+            return result;
         }
     }
 
     private async Task<ExchangeResult> StreamAsync(
-        HttpContext context, HttpResponseMessage response, int status, ResponseMeter? lineMeter, SseFilter? sse, CancellationToken cancellationToken)
+        HttpContext context, HttpResponseMessage response, int status, ResponseMeter? lineMeter, SseFilter? sse, long sent, CancellationToken cancellationToken)
     {
         var aborted = context.RequestAborted;
         var lines = lineMeter is null ? null : new NdjsonSplitter(lineMeter);
         var events = sse is null ? null : new ArrayBufferWriter<byte>();
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var first = true;
         try
         {
             await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -106,6 +114,12 @@ public sealed partial class Exchange(UpstreamClient upstream, IOptions<ProxyOpti
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (first)
+                {
+                    telemetry.RecordTimeToFirstChunk(time.GetElapsedTime(sent));
+                    first = false;
                 }
 
                 ReadOnlyMemory<byte> chunk = buffer.AsMemory(0, read);

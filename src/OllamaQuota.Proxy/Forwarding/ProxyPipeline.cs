@@ -11,6 +11,7 @@ using OllamaQuota.Proxy.Metering;
 using OllamaQuota.Proxy.Requests;
 using OllamaQuota.Proxy.Routing;
 using OllamaQuota.Proxy.Settings;
+using OllamaQuota.Proxy.Telemetry;
 
 namespace OllamaQuota.Proxy.Forwarding;
 
@@ -24,6 +25,7 @@ public sealed partial class ProxyPipeline(
     IQuotaLedger ledger,
     IUsageSink usage,
     Exchange exchange,
+    ProxyTelemetry telemetry,
     TimeProvider time,
     IOptions<ProxyOptions> options,
     ILogger<ProxyPipeline> logger)
@@ -32,19 +34,30 @@ public sealed partial class ProxyPipeline(
     {
         var started = time.GetTimestamp();
         var aborted = context.RequestAborted;
+        using var span = ProxyTelemetry.StartStep("proxy.request");
+        span?.SetTag("oq.endpoint", endpoint.Path);
 
         // 1. Authenticate.
-        var authentication = await authenticator.AuthenticateAsync(context.Request.Headers.Authorization, aborted);
+        AuthenticationResult authentication;
+        using (ProxyTelemetry.StartStep("authenticate"))
+        {
+            authentication = await authenticator.AuthenticateAsync(context.Request.Headers.Authorization, aborted);
+        }
+
         if (authentication.Key is not { } key)
         {
+            Outcome(span, endpoint, "unauthorized");
             await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status401Unauthorized, authentication.Error!, openAiCode: "invalid_api_key");
             return;
         }
 
+        span?.SetTag("oq.key_id", key.Id);
+
         var upstreamUrl = UpstreamUrl(context, endpoint);
         if (!endpoint.HasBody)
         {
-            await exchange.RunAsync(context, endpoint.Style, upstreamUrl, null, null, dropUsageChunk: false);
+            var passed = await exchange.RunAsync(context, endpoint.Style, upstreamUrl, null, null, dropUsageChunk: false);
+            Outcome(span, endpoint, passed.Outcome.ToString());
             return;
         }
 
@@ -52,6 +65,7 @@ public sealed partial class ProxyPipeline(
         using var body = await BoundedBody.ReadAsync(context.Request, options.Value.MaxBodyBytes, aborted);
         if (body is null)
         {
+            Outcome(span, endpoint, "too_large");
             await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status413PayloadTooLarge,
                 $"The request body is larger than {options.Value.MaxBodyBytes} bytes.");
             return;
@@ -64,6 +78,7 @@ public sealed partial class ProxyPipeline(
         }
         catch (JsonException e)
         {
+            Outcome(span, endpoint, "bad_request");
             await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest, $"The request body is not valid JSON: {e.Message}");
             return;
         }
@@ -73,24 +88,39 @@ public sealed partial class ProxyPipeline(
             var (request, error) = RequestParser.Parse(endpoint, document.RootElement, settings.Current.DefaultModel);
             if (request is null)
             {
+                Outcome(span, endpoint, "bad_request");
                 await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest, error!.Message, param: error.Param);
                 return;
             }
 
+            span?.SetTag("oq.model", request.Model);
             if (!endpoint.Metered)
             {
                 var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
-                await exchange.RunAsync(context, endpoint.Style, upstreamUrl, unmetered ?? body.Memory, null, dropUsageChunk: false);
+                var passed = await exchange.RunAsync(context, endpoint.Style, upstreamUrl, unmetered ?? body.Memory, null, dropUsageChunk: false);
+                Outcome(span, endpoint, passed.Outcome.ToString());
                 return;
             }
 
             // 3. Reserve: one atomic check of all four limits.
-            var reserve = await ledger.ReserveAsync(
-                new ReserveRequest(key.Id, key.Limits, request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+            ReserveResult reserve;
+            using (var reserveSpan = ProxyTelemetry.StartStep("reserve"))
+            {
+                var reserveStarted = time.GetTimestamp();
+                reserve = await ledger.ReserveAsync(
+                    new ReserveRequest(key.Id, key.Limits, request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+                telemetry.RecordLedger("reserve", time.GetElapsedTime(reserveStarted));
+                reserveSpan?.SetTag("oq.tokens.prompt_estimate", request.PromptTokens);
+                reserveSpan?.SetTag("oq.allowed", reserve.Allowed);
+            }
+
             RateLimitHeaders.Write(context.Response, reserve.Status);
             if (reserve.Reservation is not { } reservation)
             {
                 var refusal = reserve.Refusal!;
+                span?.SetTag("oq.limit", refusal.Limit.ToWire());
+                telemetry.RecordRejection(refusal.Limit.ToWire());
+                Outcome(span, endpoint, "rate_limited");
                 await ProxyErrors.WriteRetryAfterAsync(context, endpoint.Style, refusal.RetryAfterSeconds, refusal.Message, refusal.Limit.ToWire());
                 return;
             }
@@ -102,8 +132,22 @@ public sealed partial class ProxyPipeline(
                 context, endpoint.Style, upstreamUrl, rewritten ?? body.Memory, meter, dropUsageChunk: request.Stream && !request.ClientWantsUsage);
 
             // 6. Settle and 7. record, even if the client has gone.
-            await SettleAsync(key.Id, endpoint, request, reservation, result, meter, started);
+            using var settleSpan = ProxyTelemetry.StartStep("settle");
+            var (prompt, completion, charged) = await SettleAsync(key.Id, endpoint, request, reservation, result, meter, started);
+            settleSpan?.SetTag("oq.tokens.prompt", prompt);
+            settleSpan?.SetTag("oq.tokens.completion", completion);
+            settleSpan?.SetTag("oq.refunded", !charged);
+            span?.SetTag("oq.tokens.prompt", prompt);
+            span?.SetTag("oq.tokens.completion", completion);
+            telemetry.RecordTokens(request.Model, prompt, completion);
+            Outcome(span, endpoint, charged ? result.Outcome.ToString() : "refunded");
         }
+    }
+
+    private void Outcome(Activity? span, ProxyEndpoint endpoint, string outcome)
+    {
+        span?.SetTag("oq.outcome", outcome);
+        telemetry.RecordOutcome(endpoint.Path, outcome);
     }
 
     /// <summary>The same path and query on Ollama; /api/versions is an alias of Ollama's /api/version.</summary>
@@ -112,7 +156,8 @@ public sealed partial class ProxyPipeline(
         + (endpoint.Kind == EndpointKind.Version ? endpoint.Path : context.Request.Path.Value)
         + context.Request.QueryString.Value;
 
-    private async Task SettleAsync(
+    /// <summary>Returns the tokens charged (zero when refunded).</summary>
+    private async Task<(int Prompt, int Completion, bool Charged)> SettleAsync(
         Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ExchangeResult result, ResponseMeter meter, long started)
     {
         var (charged, status) = Charge(result, meter);
@@ -121,7 +166,9 @@ public sealed partial class ProxyPipeline(
             : meter.CompletionTokens ?? (endpoint.GeneratesText ? Cl100kTokenizer.Instance.CountTokens(meter.GeneratedText) : 0);
         try
         {
+            var settleStarted = time.GetTimestamp();
             await ledger.SettleAsync(reservation, prompt + completion, refund: !charged, CancellationToken.None);
+            telemetry.RecordLedger("settle", time.GetElapsedTime(settleStarted));
             await usage.RecordAsync(new UsageEvent
             {
                 Id = Guid.CreateVersion7(),
@@ -139,6 +186,8 @@ public sealed partial class ProxyPipeline(
         {
             LogSettleFailed(e, keyId);
         }
+
+        return (prompt, completion, charged);
     }
 
     /// <summary>
