@@ -17,6 +17,16 @@ describe('settings', () => {
     expect(select).toHaveValue('llama3');
   });
 
+  it('treats a default model without a tag as the installed ":latest" model', async () => {
+    const tagged = { models: [{ name: 'llama3:latest' }, { name: 'qwen2.5:7b' }] };
+    mockApi({ 'GET /api/settings': { body: SETTINGS }, 'GET /api/ollama-models': { body: tagged }, 'GET /api/api-keys': { body: [] } });
+    renderApp({ hash: '#/settings' });
+    const select = await screen.findByRole('combobox', { name: 'Default model' });
+    await waitFor(() => expect(select).toBeEnabled());
+    expect([...(select as HTMLSelectElement).options].map((o) => o.textContent)).toEqual(['llama3:latest', 'qwen2.5:7b']);
+    expect(select).toHaveValue('llama3');
+  });
+
   it('tests the connection and shows the Ollama version', async () => {
     const { calls } = mockApi({
       'GET /api/settings': { body: SETTINGS },

@@ -5,6 +5,7 @@ import { ErrorAlert, Loading, errorMessage, fieldErrors } from '../components/fe
 import { useNotice } from '../components/Notice';
 import { useI18n } from '../i18n';
 import { useLoad } from '../lib/useLoad';
+import { sameModel } from '../lib/models'
 
 const FIELDS = ['ollama_url', 'default_model'] as const;
 type Field = (typeof FIELDS)[number];
@@ -190,11 +191,11 @@ export function SettingsPage() {
                 data-testid="settings-default-model"
               >
                 {!model && <option value="">{t('settings.chooseModel')}</option>}
-                {model && !names.includes(model) && (
+                {model && !names.some((n) => sameModel(n, model)) && (
                   <option value={model}>{t('settings.modelNotInstalled', { name: model })}</option>
                 )}
                 {names.map((n) => (
-                  <option key={n} value={n}>
+                  <option key={n} value={sameModel(n, model) ? model : n}>
                     {n}
                   </option>
                 ))}
