@@ -550,13 +550,14 @@ async function stepSettings() {
   const select = tid('settings-default-model');
   let state = null;
   await poll(10_000, async () => {
-    state = await select.evaluate((el) => ({ tag: el.tagName, disabled: el.disabled, options: el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : [] }))
+    state = await select.evaluate((el) => ({ tag: el.tagName, disabled: el.disabled, options: el.tagName === 'SELECT' ? [...el.options].map((o) => o.textContent.trim()) : [] }))
       .catch(() => null);
     return state && state.tag === 'SELECT' && !state.disabled && state.options.length > 0;
   }, async () => {
     const note = (await tid('models-unavailable').count()) ? await tid('models-unavailable').innerText() : '';
     return `settings-default-model never became an enabled <select>: ${JSON.stringify(state)} ${note}`;
   });
+  assert(!state.options.some((o) => o.includes('not installed')), `the default model is installed, yet the list says otherwise: ${JSON.stringify(state.options)}`);
   for (const m of FAKE_MODELS) {
     assert(state.options.includes(m.name), `the model list ${JSON.stringify(state.options)} lacks ${m.name}`);
   }

@@ -13,6 +13,7 @@ namespace OllamaQuota.Core.Usage;
 public sealed partial class UsageBatchWriter(
     ChannelUsageSink sink,
     UsageStore store,
+    UsageTelemetry telemetry,
     IOptions<UsageWriterOptions> options,
     TimeProvider time,
     ILogger<UsageBatchWriter> logger) : BackgroundService
@@ -76,6 +77,7 @@ public sealed partial class UsageBatchWriter(
             try
             {
                 var inserted = await store.WriteBatchAsync(batch, CancellationToken.None);
+                telemetry.RecordBatch(batch, time.GetUtcNow().UtcDateTime);
                 LogBatchWritten(batch.Count, inserted);
                 return;
             }

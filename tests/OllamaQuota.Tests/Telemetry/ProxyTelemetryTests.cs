@@ -71,12 +71,15 @@ public sealed class ProxyTelemetryTests : IAsyncLifetime
         // A request's span ends (and its metrics are recorded) just after its response is written.
         await WaitForAsync(() => spans.Exported.FirstOrDefault(s => s.OperationName == "proxy.request" && Equals(s.GetTagItem("oq.key_id"), id) && Equals(s.GetTagItem("oq.outcome"), "Completed")));
         var limited = await WaitForAsync(() => spans.Exported.FirstOrDefault(s => s.OperationName == "proxy.request" && Equals(s.GetTagItem("oq.key_id"), id) && Equals(s.GetTagItem("oq.outcome"), "rate_limited")));
+        await _proxy.WaitForUsageAsync(1);
         meters.ForceFlush();
         Assert.Equal("daily_requests", limited.GetTagItem("oq.limit"));
         Assert.True(Sum(metrics, "oq.proxy.rejections", ("limit", "daily_requests")) >= 1);
         Assert.Equal(FakeOllama.DefaultCompletionTokens, Sum(metrics, "oq.proxy.tokens", ("model", model), ("direction", "completion")));
         Assert.True(Count(metrics, "oq.proxy.upstream.time_to_first_chunk") >= 1);
         Assert.True(Count(metrics, "oq.ledger.duration") >= 2);
+        Assert.True(Count(metrics, "oq.usage.batch_size") >= 1);
+        Assert.True(Count(metrics, "oq.usage.lag") >= 1);
     }
 
     [Fact]
