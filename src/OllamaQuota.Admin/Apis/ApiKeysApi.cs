@@ -43,14 +43,12 @@ public static class ApiKeysApi
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        if (error is not null)
+        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, CreateFields, cancellationToken);
+        if (fields is null)
         {
-            return error;
+            return error!;
         }
 
-        var fields = new JsonFields(body);
-        fields.RejectUnknown(CreateFields);
         fields.TryGetString("name", out var name);
         if (ApiKeyRules.CheckName(name) is { } nameError)
         {
@@ -118,14 +116,12 @@ public static class ApiKeysApi
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        if (error is not null)
+        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, ApiKeyRules.LimitFields, cancellationToken);
+        if (fields is null)
         {
-            return error;
+            return error!;
         }
 
-        var fields = new JsonFields(body);
-        fields.RejectUnknown(ApiKeyRules.LimitFields);
         var changes = new List<Action<ApiKey>>();
         if (fields.TryGetLimit("daily_tokens", out var dailyTokens))
         {

@@ -12,7 +12,7 @@ namespace OllamaQuota.Admin.Apis;
 /// </summary>
 internal static class JsonBody
 {
-    public static async Task<(JsonElement Body, ProblemHttpResult? Error)> ReadObjectAsync(
+    private static async Task<(JsonElement Body, ProblemHttpResult? Error)> ReadObjectAsync(
         HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         using var body = await BoundedBody.ReadAsync(request, maxBytes, cancellationToken);
@@ -32,6 +32,21 @@ internal static class JsonBody
         {
             return (default, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}"));
         }
+    }
+
+    /// <summary>The body's fields, every property not in <paramref name="knownFields"/> already an error.</summary>
+    public static async Task<(JsonFields? Fields, ProblemHttpResult? Error)> ReadFieldsAsync(
+        HttpRequest request, int maxBytes, IEnumerable<string> knownFields, CancellationToken cancellationToken)
+    {
+        var (body, error) = await ReadObjectAsync(request, maxBytes, cancellationToken);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        var fields = new JsonFields(body);
+        fields.RejectUnknown(knownFields);
+        return (fields, null);
     }
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

@@ -18,7 +18,7 @@ internal sealed class JsonFields(JsonElement body)
     public void AddError(string field, string message) => _errors.TryAdd(field, [message]);
 
     /// <summary>Every property not in <paramref name="known"/> is an error: a typo must not be silently ignored.</summary>
-    public void RejectUnknown(params IEnumerable<string> known)
+    public void RejectUnknown(IEnumerable<string> known)
     {
         var allowed = known.ToHashSet(StringComparer.Ordinal);
         foreach (var property in body.EnumerateObject())

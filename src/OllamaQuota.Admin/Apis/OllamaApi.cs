@@ -47,14 +47,12 @@ public static class OllamaApi
     public static async Task<Results<Ok<OllamaVersionResponse>, ValidationProblem, ProblemHttpResult>> TestConnection(
         HttpRequest request, IHttpClientFactory clients, IOptions<AdminOptions> options, CancellationToken cancellationToken)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        if (error is not null)
+        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, ["ollama_url"], cancellationToken);
+        if (fields is null)
         {
-            return error;
+            return error!;
         }
 
-        var fields = new JsonFields(body);
-        fields.RejectUnknown("ollama_url");
         fields.TryGetString("ollama_url", out var url);
         if (SettingsValidation.CheckOllamaUrl(url) is { } urlError)
         {

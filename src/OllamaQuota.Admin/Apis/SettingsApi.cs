@@ -37,14 +37,12 @@ public static class SettingsApi
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        if (error is not null)
+        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, ["ollama_url", "default_model"], cancellationToken);
+        if (fields is null)
         {
-            return error;
+            return error!;
         }
 
-        var fields = new JsonFields(body);
-        fields.RejectUnknown("ollama_url", "default_model");
         var hasUrl = fields.TryGetString("ollama_url", out var url);
         if (hasUrl && SettingsValidation.CheckOllamaUrl(url) is { } urlError)
         {
