@@ -43,6 +43,7 @@ public static class ProxyServices
         services.AddSingleton<IQuotaBaseline, DatabaseQuotaBaseline>();
         services.AddSingleton<IQuotaLedger, InProcessQuotaLedger>();
         services.AddSingleton<UsageStore>();
+        services.AddSingleton<UsageTelemetry>();
         services.AddSingleton<ChannelUsageSink>();
         services.AddSingleton<IUsageSink>(provider => provider.GetRequiredService<ChannelUsageSink>());
         services.AddHostedService<UsageBatchWriter>();
