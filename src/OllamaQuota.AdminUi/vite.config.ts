@@ -31,5 +31,7 @@ export default defineConfig({
     // Two shared cores: keep the worker pool small.
     pool: 'threads',
     poolOptions: { threads: { maxThreads: 2, minThreads: 1 } },
+    // user-event types key by key in jsdom; on two busy cores one dialog test can pass Vitest's 5 s default.
+    testTimeout: 30_000,
   },
 });
