@@ -52,6 +52,7 @@ public static class ProxyServices
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<Exchange>();
         services.AddSingleton<ProxyPipeline>();
+        builder.AddDistributedModeIfConfigured();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
             kestrel.Limits.MaxRequestBodySize = kestrel.ApplicationServices.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxBodyBytes + 1L);

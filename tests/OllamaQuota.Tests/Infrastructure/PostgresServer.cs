@@ -10,23 +10,57 @@ namespace OllamaQuota.Tests.Infrastructure;
 /// temporary folder, started on a free loopback port, stopped when the test process exits. Each test gets its
 /// own database. A missing server is a failure with instructions, never a skip.
 /// </summary>
-public sealed class PostgresServer
+public sealed class PostgresServer : IAsyncDisposable
 {
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(LaunchAsync);
 
     private readonly string _binDirectory;
     private readonly string _dataDirectory;
+    private readonly string _settings;
 
     private PostgresServer(string binDirectory, string dataDirectory, int port)
     {
         _binDirectory = binDirectory;
         _dataDirectory = dataDirectory;
         Port = port;
+        _settings = string.Join(' ',
+            $"-c port={port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={dataDirectory}",
+            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300");
     }
 
     public int Port { get; }
 
     public static Task<PostgresServer> GetAsync() => Shared.Value;
+
+    /// <summary>A server of the caller's own, for a test that stops and starts it; <see cref="DisposeAsync"/> removes it.</summary>
+    public static Task<PostgresServer> StartDedicatedAsync() => LaunchAsync();
+
+    /// <summary>Stops the server as an outage would (clients see their connections refused); <see cref="StartAsync"/> brings it back on the same port.</summary>
+    public Task StopAsync() => RunPgAsync("pg_ctl", ["stop", "-w", "-m", "fast", "-D", _dataDirectory]);
+
+    public Task StartAsync() =>
+        RunPgAsync("pg_ctl", ["start", "-w", "-t", "60", "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-o", _settings]);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunPgAsync("pg_ctl", ["stop", "-m", "immediate", "-D", _dataDirectory]);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped by the test.
+        }
+
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover folder in /tmp is all that is lost.
+        }
+    }
 
     /// <summary>A new, empty database; returns its <c>DATABASE_URL</c>.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "test")
@@ -42,7 +76,7 @@ public sealed class PostgresServer
     public string AdminConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=false";
 
-    private static async Task<PostgresServer> StartAsync()
+    private static async Task<PostgresServer> LaunchAsync()
     {
         var bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql")
@@ -68,12 +102,7 @@ public sealed class PostgresServer
         var port = FreePort();
         var server = new PostgresServer(bin, data, port);
         await server.RunPgAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
-        string[] settings =
-        [
-            $"-c port={port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={data}",
-            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
-        ];
-        await server.RunPgAsync("pg_ctl", ["start", "-w", "-t", "60", "-D", data, "-l", Path.Combine(data, "server.log"), "-o", string.Join(' ', settings)]);
+        await server.StartAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         return server;
     }

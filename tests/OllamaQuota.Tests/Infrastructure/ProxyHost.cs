@@ -15,12 +15,14 @@ namespace OllamaQuota.Tests.Infrastructure;
 public sealed class ProxyHost : IAsyncDisposable
 {
     private readonly KestrelApp<ProxyOptions> _app;
+    private readonly bool _ownsOllama;
 
-    private ProxyHost(KestrelApp<ProxyOptions> app, string databaseUrl, FakeOllama ollama)
+    private ProxyHost(KestrelApp<ProxyOptions> app, string databaseUrl, FakeOllama ollama, bool ownsOllama)
     {
         _app = app;
         DatabaseUrl = databaseUrl;
         Ollama = ollama;
+        _ownsOllama = ownsOllama;
         Anonymous = app.CreateClient();
     }
 
@@ -35,15 +37,17 @@ public sealed class ProxyHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="clock">Replaces the proxy's clock (quota windows), if given.</param>
-    /// <param name="existingDatabaseUrl">Starts over this database (a restart) instead of a fresh one.</param>
+    /// <param name="existingDatabaseUrl">Starts over this database (a restart, or another instance) instead of a fresh one.</param>
+    /// <param name="sharedOllama">Forwards to this fake, which the caller owns (several instances in front of one Ollama).</param>
     public static async Task<ProxyHost> StartAsync(
         DatabaseKind kind = DatabaseKind.Sqlite,
         ManualTimeProvider? clock = null,
         IDictionary<string, string?>? settings = null,
         string timeZone = "Europe/Berlin",
-        string? existingDatabaseUrl = null)
+        string? existingDatabaseUrl = null,
+        FakeOllama? sharedOllama = null)
     {
-        var ollama = await FakeOllama.StartAsync();
+        var ollama = sharedOllama ?? await FakeOllama.StartAsync();
         var all = new Dictionary<string, string?>
         {
             ["OLLAMA_URL"] = ollama.Url,
@@ -74,7 +78,7 @@ public sealed class ProxyHost : IAsyncDisposable
         };
         var app = new KestrelApp<ProxyOptions>(all, services);
         app.StartServer();
-        return new ProxyHost(app, databaseUrl, ollama);
+        return new ProxyHost(app, databaseUrl, ollama, ownsOllama: sharedOllama is null);
     }
 
     /// <summary>A new key in the database, as the Admin would create it; returns its id and plaintext.</summary>
@@ -118,6 +122,9 @@ public sealed class ProxyHost : IAsyncDisposable
     {
         Anonymous.Dispose();
         await _app.DisposeAsync();
-        await Ollama.DisposeAsync();
+        if (_ownsOllama)
+        {
+            await Ollama.DisposeAsync();
+        }
     }
 }

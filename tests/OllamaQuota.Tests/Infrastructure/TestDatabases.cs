@@ -24,9 +24,15 @@ public static class TestDatabases
     public static async Task<string> CreateInitializedAsync(DatabaseKind kind, IDictionary<string, string?>? settings = null)
     {
         var url = await CreateAsync(kind);
+        await InitializeAsync(url, settings);
+        return url;
+    }
+
+    /// <summary>Applies every migration to the database at <paramref name="url"/> and seeds its settings.</summary>
+    public static async Task InitializeAsync(string url, IDictionary<string, string?>? settings = null)
+    {
         await using var services = Services(url, settings);
         await services.GetRequiredService<DatabaseInitializer>().InitializeAsync(CancellationToken.None);
-        return url;
     }
 
     /// <summary>The Core database services for <paramref name="url"/>, as the hosts register them.</summary>

@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Redis;
+using OllamaQuota.Core.Usage;
+using OllamaQuota.Proxy.Routing;
+
+namespace OllamaQuota.Proxy;
+
+/// <summary>
+/// Distributed mode, chosen by setting <c>REDIS_URL</c> (or Aspire's <c>ConnectionStrings__redis</c>): quota counters
+/// in Redis shared by every instance, usage through a Redis stream into the database, admin changes by pub/sub (the
+/// <see cref="Settings.ChangeWatcher"/> subscribes when a <see cref="RedisSubscriber"/> is registered). The embedded
+/// registrations stay underneath: the channel sink and its writer carry usage while Redis is unreachable.
+/// </summary>
+public static class DistributedMode
+{
+    public static WebApplicationBuilder AddDistributedModeIfConfigured(this WebApplicationBuilder builder)
+    {
+        if (RedisConfiguration.FromConfiguration(builder.Configuration) is not { } redis)
+        {
+            return builder;
+        }
+
+        var services = builder.Services;
+
+        // Read once now so that a bad value stops the start with a message naming its variable.
+        RedisLedgerOptions.ParseFailMode(builder.Configuration[RedisLedgerOptions.FailModeVariable]);
+        services.AddOptions<RedisLedgerOptions>().Configure<IConfiguration>((ledger, config) =>
+            ledger.FailMode = RedisLedgerOptions.ParseFailMode(config[RedisLedgerOptions.FailModeVariable]));
+        services.AddOptions<RedisStreamUsageOptions>().Configure<IConfiguration>((stream, config) =>
+            stream.ClaimIdle = TimeSpan.FromMilliseconds(
+                ProxyOptions.Read(config, RedisStreamUsageOptions.ClaimIdleVariable, (int)stream.ClaimIdle.TotalMilliseconds)));
+        ProxyOptions.Read(builder.Configuration, RedisStreamUsageOptions.ClaimIdleVariable, 1);
+
+        services.AddRedisConnection(redis);
+        services.AddSingleton(provider => new RedisSubscriber(redis, provider.GetService<ILogger<RedisSubscriber>>()));
+        services.AddSingleton<RedisOutage>();
+
+        // 1. Quotas: counted in Redis; QUOTA_FAIL_MODE decides what a request gets while Redis is unreachable.
+        services.AddSingleton<RedisQuotaLedger>();
+        services.Replace(ServiceDescriptor.Singleton<IQuotaLedger, RedisFailModeLedger>());
+
+        // 2. Usage: appended to the stream, drained into the database by one writer per instance.
+        services.Replace(ServiceDescriptor.Singleton<IUsageSink, RedisStreamUsageSink>());
+        services.AddHostedService<RedisStreamUsageWriter>();
+
+        // 3. A reserve refused for want of Redis (QUOTA_FAIL_MODE=closed) becomes a 503 in the caller's API style.
+        services.AddTransient<IStartupFilter, LedgerUnavailableFilter>();
+        services.AddSingleton<IDeveloperPageExceptionFilter, LedgerUnavailablePageFilter>();
+        return builder;
+    }
+
+    private static Task WriteUnavailableAsync(HttpContext context) =>
+        ProxyErrors.WriteAsync(
+            context, ProxyErrors.StyleOf(context.Request.Path), StatusCodes.Status503ServiceUnavailable, RedisLedgerUnavailableException.ClientMessage);
+
+    /// <summary>Outermost middleware: the reserve happens before anything is written, so the 503 can replace the whole response.</summary>
+    private sealed class LedgerUnavailableFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                try
+                {
+                    await nextMiddleware(context);
+                }
+                catch (RedisLedgerUnavailableException) when (!context.Response.HasStarted)
+                {
+                    await WriteUnavailableAsync(context);
+                }
+            });
+            next(app);
+        };
+    }
+
+    /// <summary>In Development the developer exception page sits inside that middleware and would answer 500 first.</summary>
+    private sealed class LedgerUnavailablePageFilter : IDeveloperPageExceptionFilter
+    {
+        public Task HandleExceptionAsync(ErrorContext errorContext, Func<ErrorContext, Task> next) =>
+            errorContext.Exception is RedisLedgerUnavailableException
+                ? WriteUnavailableAsync(errorContext.HttpContext)
+                : next(errorContext);
+    }
+}

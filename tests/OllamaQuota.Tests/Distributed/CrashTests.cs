@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Redis;
+using OllamaQuota.Tests.Infrastructure;
+
+namespace OllamaQuota.Tests.Distributed;
+
+/// <summary>A proxy process killed with SIGKILL mid-load: every request it served still reaches PostgreSQL, exactly once.</summary>
+public sealed class CrashTests
+{
+    private const string Proxy = "OllamaQuota.Proxy";
+
+    [Fact]
+    public async Task ProxyProcess_KilledUnderLoadAndRestarted_EveryServedRequestStoredExactlyOnce()
+    {
+        await using var redis = await RedisServerFixture.StartAsync();
+        await using var ollama = await FakeOllama.StartAsync();
+        ollama.ChunkDelay = TimeSpan.FromMilliseconds(2);
+        var databaseUrl = await TestDatabases.CreateInitializedAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["OLLAMA_URL"] = ollama.Url });
+        var (record, key) = ApiKeyFactory.Create("crash", QuotaLimits.Unlimited, null, DateTime.UtcNow);
+        await using (var db = await TestDatabases.OpenAsync(databaseUrl))
+        {
+            db.ApiKeys.Add(record);
+            await db.SaveChangesAsync();
+        }
+
+        var port = PostgresServer.FreePort();
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = databaseUrl,
+            ["REDIS_URL"] = redis.ConnectionString,
+            ["PROXY_HOST"] = "127.0.0.1",
+            ["PROXY_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["USAGE_CLAIM_IDLE_MS"] = "1000",
+        };
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+        // 1. Serve a load, and kill the process while requests are in flight.
+        var served = new ConcurrentBag<int>();
+        using (var first = StartProxy(cwd, environment))
+        {
+            using var stop = new CancellationTokenSource();
+            var load = new List<Task>();
+            try
+            {
+                await WaitUntilAliveAsync(client, first);
+                var next = -1;
+                load.AddRange(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        var request = Interlocked.Increment(ref next);
+                        if (await ServeAsync(client, request))
+                        {
+                            served.Add(request);
+                        }
+                    }
+                })));
+                var loadDeadline = DateTime.UtcNow.AddSeconds(30);
+                while (served.Count < 60 && DateTime.UtcNow < loadDeadline)
+                {
+                    await Task.Delay(10);
+                }
+            }
+            finally
+            {
+                first.Kill();
+                await first.WaitForExitAsync();
+                await stop.CancelAsync();
+                await Task.WhenAll(load);
+            }
+
+            Assert.True(served.Count >= 60, $"only {served.Count} requests were served before the kill");
+        }
+
+        // 2. Restart it: it claims what the dead process read but never acknowledged, and reads the rest.
+        using var second = StartProxy(cwd, environment);
+        try
+        {
+            await WaitUntilAliveAsync(client, second);
+            await using var redisClient = await RedisConnection.ConnectAsync(RedisConnectionOptions.Parse(redis.ConnectionString));
+            var models = served.Select(Model).ToHashSet();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            List<string> stored;
+            while (true)
+            {
+                await using var db = await TestDatabases.OpenAsync(databaseUrl);
+                stored = await db.UsageEvents.Select(e => e.Model).ToListAsync();
+                var drained = (await redisClient.ExecuteAsync("XLEN", "oq:usage")).AsInt64() == 0;
+                if ((models.IsSubsetOf(stored) && drained) || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            // Requests cut off by the kill may or may not have been recorded; none twice, and every served one exactly once.
+            Assert.Empty(stored.GroupBy(m => m).Where(g => g.Count() > 1).Select(g => g.Key));
+            Assert.Empty(models.Except(stored));
+            await using var check = await TestDatabases.OpenAsync(databaseUrl);
+            Assert.Equal(stored.Count, await check.UsageDaily.SumAsync(d => d.Requests));
+        }
+        finally
+        {
+            second.Kill();
+            await second.WaitForExitAsync();
+        }
+    }
+
+    private static string Model(int request) => $"crash-{request}";
+
+    private static Process StartProxy(string cwd, Dictionary<string, string?> environment)
+    {
+        var process = ServiceProcess.Start(Proxy, cwd, environment);
+
+        // Drained, or a full pipe would block the proxy's logging and with it the requests.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>True when the whole streamed response arrived: the usage event is appended before the stream ends.</summary>
+    private static async Task<bool> ServeAsync(HttpClient client, int request)
+    {
+        try
+        {
+            using var response = await client.PostAsync("/api/chat", new StringContent(
+                $$"""{"model":"{{Model(request)}}","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
+            var body = await response.Content.ReadAsStringAsync();
+            return response.IsSuccessStatusCode && body.Contains("\"done\":true", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitUntilAliveAsync(HttpClient client, Process process)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            Assert.False(process.HasExited, $"the proxy exited with code {(process.HasExited ? process.ExitCode : 0)}");
+            try
+            {
+                if ((await client.GetAsync("/alive")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the proxy did not come up within 30 s");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Tests.Infrastructure;
+
+namespace OllamaQuota.Tests.Distributed;
+
+/// <summary>Two proxy instances sharing one Redis and one PostgreSQL: limits hold across both, usage is stored once.</summary>
+public sealed class DistributedProxyTests : IAsyncLifetime
+{
+    private ProxyCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await ProxyCluster.StartAsync();
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task TwoInstances_200SimultaneousAgainstDailyRequests50_Exactly50ServedAndEachStoredOnce()
+    {
+        var (id, key) = await _cluster.CreateKeyAsync(new QuotaLimits(null, null, 50, null));
+        using var first = _cluster.Proxies[0].ClientFor(key);
+        using var second = _cluster.Proxies[1].ClientFor(key);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => ChatAsync(i % 2 == 0 ? first : second)));
+
+        Assert.Equal(50, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(150, responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        Assert.Equal(50, _cluster.Ollama.Requests.Count);
+        var stored = await _cluster.WaitForUsageAsync(50);
+        Assert.Equal(50, stored.Count);
+        Assert.Equal(0, await _cluster.StreamLengthAsync());
+        await using var db = await _cluster.OpenDbAsync();
+        Assert.Equal(50, await db.UsageDaily.Where(d => d.KeyId == id).SumAsync(d => d.Requests));
+    }
+
+    [Fact]
+    public async Task TwoInstances_ConcurrentStreamsAgainstDailyTokens_NeverExceededBeyondPromptEstimateError()
+    {
+        const int limit = 600;
+        var (_, key) = await _cluster.CreateKeyAsync(new QuotaLimits(limit, null, null, null));
+        using var first = _cluster.Proxies[0].ClientFor(key);
+        using var second = _cluster.Proxies[1].ClientFor(key);
+        const string body = """{"model":"llama3","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":15}}""";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
+        {
+            var response = await (i % 2 == 0 ? first : second).PostAsync("/api/chat", new StringContent(body, Encoding.UTF8, "application/json"));
+            await response.Content.ReadAsStringAsync();
+            return response;
+        }));
+
+        var served = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        var used = (await _cluster.WaitForUsageAsync(served)).Sum(u => u.PromptTokens + u.CompletionTokens);
+        Assert.InRange(served, 10, 59);
+        Assert.True(used <= limit + (served * FakeOllama.PromptEvalCount), $"{served} served used {used} tokens against a limit of {limit}");
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+    }
+
+    [Fact]
+    public async Task RedisFlushAll_MidDay_CountersRebuiltFromPostgresAndExhaustedKeyStillRefused()
+    {
+        var (_, key) = await _cluster.CreateKeyAsync(new QuotaLimits(null, null, 3, null));
+        using var first = _cluster.Proxies[0].ClientFor(key);
+        using var second = _cluster.Proxies[1].ClientFor(key);
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(first)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(second)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(first)).StatusCode);
+        await _cluster.WaitForUsageAsync(3);
+
+        await _cluster.Connection.ExecuteAsync("FLUSHALL");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await ChatAsync(second)).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await ChatAsync(first)).StatusCode);
+        Assert.Equal(3, _cluster.Ollama.Requests.Count);
+
+        // The writers re-create the stream's group and keep storing usage.
+        var (_, other) = await _cluster.CreateKeyAsync(QuotaLimits.Unlimited);
+        using var otherClient = _cluster.Proxies[1].ClientFor(other);
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(otherClient)).StatusCode);
+        Assert.Equal(4, (await _cluster.WaitForUsageAsync(4)).Count);
+    }
+
+    [Fact]
+    public async Task Reserve_CountersInRedis_LiveUnderTheKeysHashTagWithAnExpiry()
+    {
+        var (id, key) = await _cluster.CreateKeyAsync(new QuotaLimits(null, null, 10, null));
+        using var client = _cluster.Proxies[0].ClientFor(key);
+
+        await ChatAsync(client);
+
+        var keys = (await _cluster.Connection.ExecuteAsync("KEYS", $"oq:{{k:{id}}}:*")).AsArray().Select(k => k.AsString()!).Order().ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.Matches(@"^oq:\{k:[0-9a-f-]{36}\}:d:\d{4}-\d{2}-\d{2}$", keys[0]);
+        Assert.Matches(@"^oq:\{k:[0-9a-f-]{36}\}:m:\d{4}-\d{2}$", keys[1]);
+        foreach (var window in keys)
+        {
+            Assert.True((await _cluster.Connection.ExecuteAsync("PTTL", window)).AsInt64() > 0, $"{window} has no expiry");
+        }
+
+        Assert.Equal("1", (await _cluster.Connection.ExecuteAsync("HGET", keys[0], "req")).AsString());
+    }
+
+    private static Task<HttpResponseMessage> ChatAsync(HttpClient client) => client.PostAsync("/api/chat",
+        new StringContent("""{"model":"llama3","messages":[{"role":"user","content":"hi"}],"stream":false}""", Encoding.UTF8, "application/json"));
+}

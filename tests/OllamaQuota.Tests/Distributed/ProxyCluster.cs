@@ -1,0 +1,106 @@
+using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Redis;
+using OllamaQuota.Tests.Infrastructure;
+
+namespace OllamaQuota.Tests.Distributed;
+
+/// <summary>
+/// Proxy instances in distributed mode on one Redis (a server of the cluster's own, so tests may stop or flush it)
+/// and one PostgreSQL database, in front of one fake Ollama.
+/// </summary>
+public sealed class ProxyCluster : IAsyncDisposable
+{
+    private readonly bool _ownsRedis;
+
+    private ProxyCluster(
+        RedisServerFixture redis, bool ownsRedis, FakeOllama ollama, string databaseUrl, RedisConnection connection, IReadOnlyList<ProxyHost> proxies)
+    {
+        Redis = redis;
+        _ownsRedis = ownsRedis;
+        Ollama = ollama;
+        DatabaseUrl = databaseUrl;
+        Connection = connection;
+        Proxies = proxies;
+    }
+
+    public RedisServerFixture Redis { get; }
+
+    public FakeOllama Ollama { get; }
+
+    public string DatabaseUrl { get; }
+
+    /// <summary>The test's own connection to the cluster's Redis.</summary>
+    public RedisConnection Connection { get; }
+
+    public IReadOnlyList<ProxyHost> Proxies { get; }
+
+    /// <param name="databaseUrl">An initialised database to share; a fresh one on the shared PostgreSQL server if null.</param>
+    /// <param name="sharedRedis">A Redis server the caller owns (and shares with an Admin); a new one of the cluster's own if null.</param>
+    public static async Task<ProxyCluster> StartAsync(
+        int instances = 2, IDictionary<string, string?>? settings = null, string? databaseUrl = null, RedisServerFixture? sharedRedis = null)
+    {
+        var redis = sharedRedis ?? await RedisServerFixture.StartAsync();
+        var ollama = await FakeOllama.StartAsync();
+        databaseUrl ??= await TestDatabases.CreateInitializedAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["OLLAMA_URL"] = ollama.Url });
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        {
+            ["REDIS_URL"] = redis.ConnectionString,
+            ["USAGE_CLAIM_IDLE_MS"] = "1000",
+        };
+        var proxies = new List<ProxyHost>();
+        for (var i = 0; i < instances; i++)
+        {
+            proxies.Add(await ProxyHost.StartAsync(DatabaseKind.PostgreSql, settings: all, existingDatabaseUrl: databaseUrl, sharedOllama: ollama));
+        }
+
+        var connection = await RedisConnection.ConnectAsync(RedisConnectionOptions.Parse(redis.ConnectionString));
+        return new ProxyCluster(redis, sharedRedis is null, ollama, databaseUrl, connection, proxies);
+    }
+
+    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits limits)
+    {
+        var (record, plaintext) = ApiKeyFactory.Create("test", limits, null, DateTime.UtcNow);
+        await using var db = await OpenDbAsync();
+        db.ApiKeys.Add(record);
+        await db.SaveChangesAsync();
+        return (record.Id, plaintext);
+    }
+
+    public Task<QuotaDbContext> OpenDbAsync() => TestDatabases.OpenAsync(DatabaseUrl);
+
+    /// <summary>Waits until the writers have stored <paramref name="count"/> events and the stream holds nothing unstored.</summary>
+    public async Task<List<UsageEvent>> WaitForUsageAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            await using var db = await OpenDbAsync();
+            var events = await db.UsageEvents.AsNoTracking().ToListAsync();
+            if ((events.Count >= count && await StreamLengthAsync() == 0) || DateTime.UtcNow > deadline)
+            {
+                return events;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task<long> StreamLengthAsync() => (await Connection.ExecuteAsync("XLEN", "oq:usage")).AsInt64();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var proxy in Proxies)
+        {
+            await proxy.DisposeAsync();
+        }
+
+        await Connection.DisposeAsync();
+        await Ollama.DisposeAsync();
+        if (_ownsRedis)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}

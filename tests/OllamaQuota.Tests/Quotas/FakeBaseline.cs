@@ -1,0 +1,21 @@
+using System.Collections.Concurrent;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Usage;
+
+namespace OllamaQuota.Tests.Quotas;
+
+/// <summary>The usage "recorded in the database" that a ledger rebuilds its counters from, set by the test.</summary>
+public sealed class FakeBaseline : IQuotaBaseline
+{
+    private int _loads;
+
+    public ConcurrentDictionary<Guid, KeyUsage> Usage { get; } = new();
+
+    public int Loads => Volatile.Read(ref _loads);
+
+    public Task<KeyUsage> LoadAsync(Guid keyId, DateOnly today, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _loads);
+        return Task.FromResult(Usage.GetValueOrDefault(keyId, KeyUsage.Zero));
+    }
+}
