@@ -52,7 +52,13 @@ fi
 
 # 4. Build once, migrate (idempotent), start.
 echo "Building…"
-dotnet build "$root/OllamaQuota.slnx" -c Release -v quiet -nologo | grep -E "error|Warn" || true
+build_log=$(mktemp)
+if ! dotnet build "$root/OllamaQuota.slnx" -c Release -v quiet -nologo > "$build_log" 2>&1; then
+  grep -E ": (error|warning) " "$build_log" | sort -u || cat "$build_log"
+  echo "error: the build failed (full log: $build_log)"
+  exit 1
+fi
+rm -f "$build_log"
 bin() { echo "$root/src/$1/bin/Release/net10.0/$1.dll"; }
 dotnet "$(bin OllamaQuota.Admin)" init-db
 
