@@ -21,8 +21,11 @@ public static class Extensions
         builder.AddTelemetry();
         builder.Services.AddProblemDetails();
 
-        // Every SQL command at Information would drown the logs (the proxy polls for admin changes twice a second).
+        // Every SQL command and every request at Information would drown the logs and, at proxy rates, cost more
+        // than the request itself (bench/RESULTS.md); warnings and our own logs stay. Configuration
+        // (Logging__LogLevel__Microsoft.AspNetCore=Information) can still turn them back on.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [AliveTag]);
         return builder;
     }

@@ -39,13 +39,14 @@ public static class Telemetry
     public static TBuilder AddTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
-        // .NET 10 leaves the HTTP semantic-convention attributes off server spans unless this is switched back.
-        AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
-
         if (string.IsNullOrWhiteSpace(builder.Configuration[EndpointVariable]))
         {
             return builder;
         }
+
+        // .NET 10 leaves the HTTP semantic-convention attributes off server spans unless this is switched back; only
+        // when exporting, as the attributes cost every request something.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
 
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         var resource = ResourceBuilder.CreateDefault().AddService(serviceName);

@@ -13,8 +13,14 @@ namespace OllamaQuota.Core.Usage;
 /// </summary>
 public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar)
 {
-    /// <summary>Rows per INSERT statement: 9 parameters each stays far below both providers' parameter limits.</summary>
-    public const int MaxRowsPerStatement = 500;
+    /// <summary>Rows per INSERT on PostgreSQL: 9 parameters each stays far below its parameter limit.</summary>
+    public const int PostgresRowsPerStatement = 500;
+
+    /// <summary>
+    /// Rows per INSERT on SQLite. Microsoft.Data.Sqlite binds parameters by name, a cost that grows with the square of
+    /// their number per statement: 500 rows made the writer cost more than the requests it recorded (bench/RESULTS.md).
+    /// </summary>
+    public const int SqliteRowsPerStatement = 50;
 
     /// <summary>Returns how many of <paramref name="events"/> were new.</summary>
     public async Task<int> WriteBatchAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
@@ -25,12 +31,13 @@ public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, Quota
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rowsPerStatement = db.Database.IsSqlite() ? SqliteRowsPerStatement : PostgresRowsPerStatement;
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var inserted = new HashSet<Guid>();
-            foreach (var chunk in events.DistinctBy(e => e.Id).Chunk(MaxRowsPerStatement))
+            foreach (var chunk in events.DistinctBy(e => e.Id).Chunk(rowsPerStatement))
             {
                 inserted.UnionWith(await InsertEventsAsync(db, chunk, cancellationToken));
             }
@@ -51,7 +58,7 @@ public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, Quota
                     CompletionTokens = g.Sum(e => (long)e.CompletionTokens),
                 })
                 .ToList();
-            foreach (var chunk in rollups.Chunk(MaxRowsPerStatement))
+            foreach (var chunk in rollups.Chunk(rowsPerStatement))
             {
                 await UpsertRollupsAsync(db, chunk, cancellationToken);
             }

@@ -19,7 +19,7 @@ public sealed class NdjsonSplitter(ResponseMeter meter)
             {
                 _partial.Write(chunk[..newline]);
                 meter.ObserveDocument(_partial.WrittenSpan);
-                _partial.Clear();
+                _partial.ResetWrittenCount();
             }
             else
             {
@@ -29,13 +29,17 @@ public sealed class NdjsonSplitter(ResponseMeter meter)
             chunk = chunk[(newline + 1)..];
         }
 
-        _partial.Write(chunk);
+        // A read that ends on a line end leaves nothing to keep (writing nothing would still allocate the buffer).
+        if (!chunk.IsEmpty)
+        {
+            _partial.Write(chunk);
+        }
     }
 
     /// <summary>The last line (a non-streamed body usually has no trailing newline).</summary>
     public void Complete()
     {
         meter.ObserveDocument(_partial.WrittenSpan);
-        _partial.Clear();
+        _partial.ResetWrittenCount();
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -26,42 +27,93 @@ public sealed class ResponseMeter
     public string GeneratedText => _generated.ToString();
 
     /// <summary>Reads one JSON document; anything that is not JSON is passed over (it is still forwarded).</summary>
-    public void ObserveDocument(ReadOnlySpan<byte> json)
+    public void ObserveDocument(ReadOnlySpan<byte> json) => ObserveEvent(json);
+
+    /// <summary>
+    /// Reads one JSON document, as <see cref="ObserveDocument"/>, and says whether it is the usage-only chunk of an
+    /// OpenAI stream: one parse for both, where an SSE event used to be parsed twice.
+    /// </summary>
+    public bool ObserveEvent(ReadOnlySpan<byte> json)
     {
         if (json.Trim(" \t\r\n"u8).IsEmpty)
         {
-            return;
+            return false;
         }
 
-        var reader = new Utf8JsonReader(json);
-        if (!JsonDocument.TryParseValue(ref reader, out var document))
+        // Parsed from pooled memory: JsonDocument.Parse(ReadOnlyMemory) rents its metadata and reads the bytes in
+        // place, where parsing from a span (TryParseValue) allocates a copy of the bytes and of the metadata for
+        // every line of every stream.
+        var rented = ArrayPool<byte>.Shared.Rent(json.Length);
+        try
         {
-            return;
-        }
-
-        using (document)
-        {
+            json.CopyTo(rented);
+            using var document = JsonDocument.Parse(rented.AsMemory(0, json.Length));
             Observe(document.RootElement);
+            return IsUsageOnly(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return ObserveFirstValue(json);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
     /// <summary>Whether an OpenAI stream chunk is the usage-only one that include_usage adds (no choices).</summary>
     public static bool IsUsageOnlyChunk(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
-        if (!JsonDocument.TryParseValue(ref reader, out var document))
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!JsonDocument.TryParseValue(ref reader, out var document))
+            {
+                return false;
+            }
+
+            using (document)
+            {
+                return IsUsageOnly(document.RootElement);
+            }
+        }
+        catch (JsonException)
         {
             return false;
         }
+    }
 
-        using (document)
+    /// <summary>
+    /// The slow path, for what a whole-input parse refuses: the first JSON value of the text, if it starts with one
+    /// (text after it is ignored). Text that is not JSON at all (an HTML error page, a plain-text line) is passed
+    /// over instead of throwing out of the forwarding loop, which would leave the request unsettled.
+    /// </summary>
+    private bool ObserveFirstValue(ReadOnlySpan<byte> json)
+    {
+        try
         {
-            var root = document.RootElement;
-            return root.ValueKind == JsonValueKind.Object
-                && root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
-                && (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0);
+            var reader = new Utf8JsonReader(json);
+            if (!JsonDocument.TryParseValue(ref reader, out var document))
+            {
+                return false;
+            }
+
+            using (document)
+            {
+                Observe(document.RootElement);
+                return IsUsageOnly(document.RootElement);
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
+
+    private static bool IsUsageOnly(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object
+        && root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
+        && (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0);
 
     private void Observe(JsonElement root)
     {

@@ -11,42 +11,71 @@ public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
 {
     private static ReadOnlySpan<byte> DataPrefix => "data:"u8;
 
-    private readonly ArrayBufferWriter<byte> _pending = new();
+    // The start of an event that has not ended yet (it straddles reads); empty almost always, as Ollama writes and
+    // flushes one whole event at a time. Complete events are metered and written straight from the read.
+    private byte[] _pending = [];
+    private int _pendingLength;
 
-    /// <summary>Appends <paramref name="chunk"/>; writes every event it completes to <paramref name="output"/>.</summary>
+    /// <summary>Takes <paramref name="chunk"/>; writes every event it completes to <paramref name="output"/>.</summary>
     public void Process(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
     {
-        _pending.Write(chunk);
-        var pending = _pending.WrittenSpan;
-        var consumed = 0;
-        while (EventEnd(pending[consumed..]) is var (length, separator) && length >= 0)
+        if (_pendingLength == 0)
         {
-            var whole = pending.Slice(consumed, length + separator);
-            if (Forward(pending.Slice(consumed, length)))
-            {
-                output.Write(whole);
-            }
-
-            consumed += length + separator;
+            var consumed = WriteCompleteEvents(chunk, output);
+            Keep(chunk[consumed..]);
+            return;
         }
 
-        if (consumed > 0)
-        {
-            var rest = pending[consumed..].ToArray();
-            _pending.Clear();
-            _pending.Write(rest);
-        }
+        Keep(chunk);
+        var done = WriteCompleteEvents(_pending.AsSpan(0, _pendingLength), output);
+        _pending.AsSpan(done, _pendingLength - done).CopyTo(_pending);
+        _pendingLength -= done;
     }
 
     /// <summary>Whatever is left when the stream ends (an event without its blank line) goes out as it is.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
-        if (_pending.WrittenCount > 0 && Forward(_pending.WrittenSpan))
+        var rest = _pending.AsSpan(0, _pendingLength);
+        if (!rest.IsEmpty && Forward(rest))
         {
-            output.Write(_pending.WrittenSpan);
+            output.Write(rest);
         }
 
-        _pending.Clear();
+        _pendingLength = 0;
+    }
+
+    /// <summary>Meters and writes each whole event at the start of <paramref name="events"/>; returns the bytes used.</summary>
+    private int WriteCompleteEvents(ReadOnlySpan<byte> events, IBufferWriter<byte> output)
+    {
+        var consumed = 0;
+        while (EventEnd(events[consumed..]) is var (length, separator) && length >= 0)
+        {
+            if (Forward(events.Slice(consumed, length)))
+            {
+                output.Write(events.Slice(consumed, length + separator));
+            }
+
+            consumed += length + separator;
+        }
+
+        return consumed;
+    }
+
+    /// <summary>Appends to the unfinished event.</summary>
+    private void Keep(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+
+        if (_pending.Length - _pendingLength < bytes.Length)
+        {
+            Array.Resize(ref _pending, Math.Max(Math.Max(1024, _pending.Length * 2), _pendingLength + bytes.Length));
+        }
+
+        bytes.CopyTo(_pending.AsSpan(_pendingLength));
+        _pendingLength += bytes.Length;
     }
 
     /// <summary>Meters an event and says whether the client should see it.</summary>
@@ -67,8 +96,7 @@ public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
                 continue;
             }
 
-            meter.ObserveDocument(data);
-            if (dropUsageChunk && ResponseMeter.IsUsageOnlyChunk(data))
+            if (meter.ObserveEvent(data) && dropUsageChunk)
             {
                 forward = false;
             }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Proxy.Routing;
@@ -8,11 +9,22 @@ namespace OllamaQuota.Proxy.Requests;
 /// <summary>
 /// Writes the body sent upstream when the proxy must change it: the default model filled in, the completion
 /// allowance as num_predict / max_tokens, and the usage chunk requested on OpenAI streams. Every other property is
-/// copied as it came. Returns null when nothing needs changing, so the original bytes are forwarded. Unmetered
-/// routes pass no reservation: only the model is filled in.
+/// copied as it came, its value's bytes unchanged. Returns null when nothing needs changing, so the original bytes are
+/// forwarded. Unmetered routes pass no reservation: only the model is filled in.
 /// </summary>
 public static class BodyRewriter
 {
+    /// <summary>Scratch buffers larger than this are dropped after use rather than kept by the thread.</summary>
+    private const int KeptScratchBytes = 1024 * 1024;
+
+    // One scratch buffer and writer per thread (Rewrite never awaits), so that a rewrite allocates only its result:
+    // a fresh 4 KB buffer grown by doubling cost a 100 KB prompt ~250 KB of large-object-heap garbage per request.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_output;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static byte[]? Rewrite(ProxyEndpoint endpoint, JsonElement root, ParsedRequest request, Reservation? reservation)
     {
         var allowance = reservation is { Clamped: true } ? reservation.CompletionAllowance : null;
@@ -22,37 +34,52 @@ public static class BodyRewriter
             return null;
         }
 
-        var output = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(output))
+        var output = t_output ??= new ArrayBufferWriter<byte>(4096);
+        var writer = t_writer ??= new Utf8JsonWriter(output);
+        try
         {
             writer.WriteStartObject();
             var wroteOptions = false;
             var wroteStreamOptions = false;
             foreach (var property in root.EnumerateObject())
             {
-                switch (property.Name)
+                // NameEquals compares the UTF-8 name in place; property.Name would allocate a string per property.
+                if (request.ModelDefaulted && property.NameEquals("model"))
                 {
-                    case "model" when request.ModelDefaulted:
-                        continue;
-                    case "max_tokens" or "max_completion_tokens" when allowance is not null && endpoint.Style == ApiStyle.OpenAi:
-                        continue;
-                    case "options" when allowance is not null && endpoint.Style == ApiStyle.Ollama && property.Value.ValueKind == JsonValueKind.Object:
-                        writer.WritePropertyName("options");
-                        WriteWith(writer, property.Value, "num_predict", allowance.Value);
-                        wroteOptions = true;
-                        continue;
-                    case "stream_options" when askUsage && property.Value.ValueKind == JsonValueKind.Object:
-                        writer.WritePropertyName("stream_options");
-                        WriteWith(writer, property.Value, "include_usage", true);
-                        wroteStreamOptions = true;
-                        continue;
-                    case "options" when allowance is not null && endpoint.Style == ApiStyle.Ollama:
-                    case "stream_options" when askUsage:
-                        continue;
-                    default:
-                        property.WriteTo(writer);
-                        break;
+                    continue;
                 }
+
+                if (allowance is not null && endpoint.Style == ApiStyle.OpenAi
+                    && (property.NameEquals("max_tokens") || property.NameEquals("max_completion_tokens")))
+                {
+                    continue;
+                }
+
+                if (allowance is not null && endpoint.Style == ApiStyle.Ollama && property.NameEquals("options"))
+                {
+                    if (property.Value.ValueKind == JsonValueKind.Object)
+                    {
+                        writer.WritePropertyName("options");
+                        WriteWith(writer, property.Value, "num_predict", allowance.Value, null);
+                        wroteOptions = true;
+                    }
+
+                    continue;
+                }
+
+                if (askUsage && property.NameEquals("stream_options"))
+                {
+                    if (property.Value.ValueKind == JsonValueKind.Object)
+                    {
+                        writer.WritePropertyName("stream_options");
+                        WriteWith(writer, property.Value, "include_usage", null, true);
+                        wroteStreamOptions = true;
+                    }
+
+                    continue;
+                }
+
+                CopyProperty(writer, property);
             }
 
             if (request.ModelDefaulted)
@@ -82,25 +109,60 @@ public static class BodyRewriter
             }
 
             writer.WriteEndObject();
+            writer.Flush();
+            return output.WrittenSpan.ToArray();
         }
-
-        return output.WrittenSpan.ToArray();
+        finally
+        {
+            writer.Reset();
+            output.ResetWrittenCount();
+            if (output.Capacity > KeptScratchBytes)
+            {
+                t_output = null;
+                t_writer = null;
+            }
+        }
     }
 
-    /// <summary>Copies an object, replacing (or adding) one property.</summary>
-    private static void WriteWith<T>(Utf8JsonWriter writer, JsonElement source, string name, T value)
+    /// <summary>Copies an object, replacing (or adding) one property: a number or a boolean.</summary>
+    private static void WriteWith(Utf8JsonWriter writer, JsonElement source, string name, long? number, bool? boolean)
     {
         writer.WriteStartObject();
         foreach (var property in source.EnumerateObject())
         {
-            if (property.Name != name)
+            if (!property.NameEquals(name))
             {
-                property.WriteTo(writer);
+                CopyProperty(writer, property);
             }
         }
 
-        writer.WritePropertyName(name);
-        JsonSerializer.Serialize(writer, value);
+        if (number is { } value)
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteBoolean(name, boolean == true);
+        }
+
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Copies a property with its value's bytes as they came: re-encoding would re-escape every string (a 100 KB
+    /// prompt char by char, growing it where the default encoder escapes ' or non-ASCII text). The document was
+    /// validated when parsed. A name with escapes in it goes through the writer, which unescapes it first.
+    /// </summary>
+    private static void CopyProperty(Utf8JsonWriter writer, JsonProperty property)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (name.IndexOf((byte)'\\') >= 0)
+        {
+            property.WriteTo(writer);
+            return;
+        }
+
+        writer.WritePropertyName(name);
+        writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(property.Value), skipInputValidation: true);
     }
 }

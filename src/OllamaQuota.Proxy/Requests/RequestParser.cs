@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using OllamaQuota.Core.Tokens;
 using OllamaQuota.Proxy.Routing;
@@ -143,6 +146,8 @@ public static class RequestParser
     /// <summary>Adds up the prompt's tokens as the fields are validated.</summary>
     private sealed class PromptCounter
     {
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
         public long Tokens { get; private set; }
 
         public RequestError? Strings(JsonElement root, params string[] names)
@@ -216,7 +221,10 @@ public static class RequestParser
                 return new RequestError("'messages' must be an array of message objects.", "messages");
             }
 
-            var counted = new List<ChatTokenMessage>(messages.GetArrayLength());
+            // Counted as Cl100kTokenizer.CountChatTokens does (per message: its overhead, role, content, and name with
+            // its overhead; then the reply priming), straight from the JSON so that no string is made of the prompt.
+            var tokenizer = Cl100kTokenizer.Instance;
+            long chat = Cl100kTokenizer.ReplyPrimingTokens;
             foreach (var message in messages.EnumerateArray())
             {
                 if (message.ValueKind != JsonValueKind.Object)
@@ -224,26 +232,23 @@ public static class RequestParser
                     return new RequestError("'messages' must be an array of message objects.", "messages");
                 }
 
-                var role = message.TryGetProperty("role", out var roleElement) && roleElement.ValueKind == JsonValueKind.String
-                    ? roleElement.GetString()!
-                    : null;
-                if (role is null)
+                if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
                 {
                     return new RequestError("Every message needs a 'role' string.", "messages");
                 }
 
-                var content = "";
+                chat += Cl100kTokenizer.TokensPerMessage + Count(role);
                 if (message.TryGetProperty("content", out var contentElement))
                 {
                     switch (contentElement.ValueKind)
                     {
                         case JsonValueKind.String:
-                            content = contentElement.GetString()!;
+                            chat += Count(contentElement);
                             break;
                         case JsonValueKind.Array:
-                            content = string.Concat(contentElement.EnumerateArray()
+                            chat += tokenizer.CountTokens(string.Concat(contentElement.EnumerateArray()
                                 .Where(part => part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
-                                .Select(part => part.GetProperty("text").GetString()));
+                                .Select(part => part.GetProperty("text").GetString())));
                             break;
                         case JsonValueKind.Null:
                             break;
@@ -252,13 +257,13 @@ public static class RequestParser
                     }
                 }
 
-                var name = message.TryGetProperty("name", out var nameElement) && nameElement.ValueKind == JsonValueKind.String
-                    ? nameElement.GetString()
-                    : null;
-                counted.Add(new ChatTokenMessage(role, content, name));
+                if (message.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+                {
+                    chat += Cl100kTokenizer.TokensPerName + Count(name);
+                }
             }
 
-            Tokens += Cl100kTokenizer.Instance.CountChatTokens(counted);
+            Tokens += chat;
             return null;
         }
 
@@ -273,6 +278,33 @@ public static class RequestParser
             return null;
         }
 
-        private static int Count(JsonElement text) => Cl100kTokenizer.Instance.CountTokens(text.GetString());
+        /// <summary>
+        /// A JSON string's tokens. One without escapes (nearly every prompt) is counted from its UTF-8 bytes through a
+        /// pooled buffer, so that a 100 KB prompt does not become a 200 KB string on the large-object heap; the
+        /// count is the same as that of the string.
+        /// </summary>
+        private static int Count(JsonElement text)
+        {
+            var value = JsonMarshal.GetRawUtf8Value(text)[1..^1];
+            if (value.IndexOf((byte)'\\') >= 0)
+            {
+                return Cl100kTokenizer.Instance.CountTokens(text.GetString());
+            }
+
+            var chars = ArrayPool<char>.Shared.Rent(value.Length);
+            try
+            {
+                return Cl100kTokenizer.Instance.CountTokens(chars.AsSpan(0, StrictUtf8.GetChars(value, chars)));
+            }
+            catch (DecoderFallbackException)
+            {
+                // Not valid UTF-8: whatever GetString does with it, as before.
+                return Cl100kTokenizer.Instance.CountTokens(text.GetString());
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+        }
     }
 }

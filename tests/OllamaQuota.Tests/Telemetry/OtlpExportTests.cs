@@ -54,6 +54,7 @@ public sealed class OtlpExportTests
             await WaitUntilAsync(() => Task.FromResult(
                 Has(received, "/v1/traces", "proxy.request") && Has(received, "/v1/metrics", "oq.proxy.requests") && Has(received, "/v1/logs", "")));
             Assert.True(Has(received, "/v1/traces", "ollamaquota-proxy-under-test"));
+            Assert.True(Has(received, "/v1/traces", "url.path"), "server spans carry HTTP attributes when exporting");
             Assert.False(Has(received, "/v1/traces", key), "the API key must never be exported");
         }
         finally

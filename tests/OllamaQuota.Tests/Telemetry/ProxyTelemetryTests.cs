@@ -47,7 +47,6 @@ public sealed class ProxyTelemetryTests : IAsyncLifetime
 
         var server = trace.Single(s => s.SpanId == request.ParentSpanId);
         Assert.Equal(ActivityKind.Server, server.Kind);
-        Assert.Equal("/api/chat", server.GetTagItem("url.path"));
         var upstream = trace.Single(s => s.OperationName == "upstream");
         Assert.Contains(trace, s => s.Kind == ActivityKind.Client && s.ParentSpanId == upstream.SpanId);
     }

@@ -1,0 +1,28 @@
+using System.Globalization;
+using OllamaQuota.Bench.Probe;
+
+// bench/run.sh's helper. Each command prints plain text for the script (or Markdown for `report`).
+//   bodies DIR                                 writes the four scenario bodies
+//   ttfb URL BODY KEY N                        N sequential streamed requests: time to first body byte, to last byte
+//   ledger SECONDS                             in-process ledger reserve+settle per second (1 key; 1 key per thread)
+//   allocdiff BEFORE AFTER REQUESTS [TOP]      allocation-tick profile between two snapshots, per request
+//   report DIR                                 the Markdown tables from the TSV files run.sh wrote into DIR
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+return args switch
+{
+    ["bodies", var dir] => Bodies.Write(dir),
+    ["ttfb", var url, var body, var key, var n] => await FirstChunkProbe.RunAsync(url, body, key, int.Parse(n, CultureInfo.InvariantCulture)),
+    ["ledger", var seconds] => await LedgerBenchmark.RunAsync(double.Parse(seconds, CultureInfo.InvariantCulture)),
+    ["allocdiff", var before, var after, var requests] => AllocationDiff.Print(before, after, long.Parse(requests, CultureInfo.InvariantCulture), 15),
+    ["allocdiff", var before, var after, var requests, var top] =>
+        AllocationDiff.Print(before, after, long.Parse(requests, CultureInfo.InvariantCulture), int.Parse(top, CultureInfo.InvariantCulture)),
+    ["report", var dir] => Report.Print(dir),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR");
+    return 2;
+}
