@@ -10,12 +10,14 @@ public sealed class UsageTelemetryTests
     public void StreamBacklog_ReportedOnlyOnceAWriterHasReadIt()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        using var telemetry = new UsageTelemetry(services.GetRequiredService<IMeterFactory>());
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var telemetry = new UsageTelemetry(meters);
         var observed = new List<long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == UsageTelemetry.Name && instrument.Name == "oq.usage.stream_backlog")
+            // Only this test's meter: other tests' proxies in this process report their own backlogs.
+            if (instrument.Meter.Scope == meters && instrument.Name == "oq.usage.stream_backlog")
             {
                 l.EnableMeasurementEvents(instrument);
             }
