@@ -98,16 +98,7 @@ internal static class BytePairMerger
             }
         }
 
-        // Reuse next as bounds: the k-th live part starts at or after k, so writes never overtake reads.
-        var count = 0;
-        for (var p = 0; p < length;)
-        {
-            var following = next[p];
-            bounds[count++] = p;
-            p = following;
-        }
-
-        bounds[count] = length;
+        WriteBounds(next, length);
         return parts;
     }
 
@@ -170,15 +161,7 @@ internal static class BytePairMerger
                 }
             }
 
-            var count = 0;
-            for (var p = 0; p < length;)
-            {
-                var following = next[p];
-                bounds[count++] = p;
-                p = following;
-            }
-
-            bounds[count] = length;
+            WriteBounds(next, length);
             return parts;
         }
         finally
@@ -199,5 +182,23 @@ internal static class BytePairMerger
         {
             heap.Set(start, rank);
         }
+    }
+
+    /// <summary>
+    /// Turns the links of the live parts (<paramref name="next"/>, which shares the bounds buffer) into their start
+    /// offsets followed by <paramref name="length"/>. In place: the k-th live part starts at or after k, so writes
+    /// never overtake reads.
+    /// </summary>
+    private static void WriteBounds(Span<int> next, int length)
+    {
+        var count = 0;
+        for (var p = 0; p < length;)
+        {
+            var following = next[p];
+            next[count++] = p;
+            p = following;
+        }
+
+        next[count] = length;
     }
 }
