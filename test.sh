@@ -69,9 +69,12 @@ if [ -f "$ui/package.json" ]; then
   fi
 fi
 
-# Servers the tests started stop with them; these catch any a crashed test host left behind.
-pkill -f 'oq-pg-' 2>/dev/null
+# Servers the tests started stop with them; these catch any a crashed test host left behind. Then their throwaway
+# folders go too (a test host's exit handler does not always get to delete the PostgreSQL data folder).
+tmp=${TMPDIR:-/tmp}
+pkill -f "$tmp/oq-pg-" 2>/dev/null && sleep 1
 pkill -f 'redis-server 127.0.0.1:.*oq-redis' 2>/dev/null
+rm -rf "$tmp"/oq-pg-* "$tmp"/oq-tests "$tmp"/oq-env*
 
 echo
 echo "$passed passed, $failed failed"

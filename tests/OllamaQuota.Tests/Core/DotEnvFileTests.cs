@@ -42,6 +42,7 @@ public sealed class DotEnvFileTests
         finally
         {
             Environment.SetEnvironmentVariable("OQ_TEST_DOTENV_A", null);
+            Directory.Delete(directory, recursive: true);
         }
     }
 }
