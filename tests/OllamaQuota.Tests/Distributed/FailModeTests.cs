@@ -39,6 +39,25 @@ public sealed class FailModeTests
     }
 
     [Fact]
+    public async Task Health_RedisStopped_ReportsRedisUnhealthyWhileAliveStaysUp()
+    {
+        await using var cluster = await ProxyCluster.StartAsync(instances: 1);
+        var proxy = cluster.Proxies[0].Anonymous;
+        var healthy = await proxy.GetFromJsonAsync<JsonElement>("/health");
+        Assert.Equal("Healthy", healthy.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+
+        await cluster.Redis.StopAsync();
+        var health = await proxy.GetAsync("/health");
+        var alive = await proxy.GetAsync("/alive");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        var checks = (await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
+        Assert.Equal("Unhealthy", checks.GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+    }
+
+    [Fact]
     public async Task RedisDown_FailModeOpen_ServesCountingLocallyAndStoresUsage()
     {
         await using var cluster = await ProxyCluster.StartAsync(instances: 1, settings: new Dictionary<string, string?> { ["QUOTA_FAIL_MODE"] = "open" });
