@@ -1,9 +1,7 @@
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Redis;
 using OllamaQuota.Core.Usage;
-using OllamaQuota.Proxy.Routing;
 
 namespace OllamaQuota.Proxy;
 
@@ -11,7 +9,9 @@ namespace OllamaQuota.Proxy;
 /// Distributed mode, chosen by setting <c>REDIS_URL</c> (or Aspire's <c>ConnectionStrings__redis</c>): quota counters
 /// in Redis shared by every instance, usage through a Redis stream into the database, admin changes by pub/sub (the
 /// <see cref="Settings.ChangeWatcher"/> subscribes when a <see cref="RedisSubscriber"/> is registered). The embedded
-/// registrations stay underneath: the channel sink and its writer carry usage while Redis is unreachable.
+/// registrations stay underneath: the channel sink and its writer carry usage while Redis is unreachable. Under
+/// QUOTA_FAIL_MODE=closed the ledger refuses with <see cref="RedisLedgerUnavailableException"/>, which the pipeline's
+/// reserve step answers with 503.
 /// </summary>
 public static class DistributedMode
 {
@@ -44,43 +44,6 @@ public static class DistributedMode
         // 2. Usage: appended to the stream, drained into the database by one writer per instance.
         services.Replace(ServiceDescriptor.Singleton<IUsageSink, RedisStreamUsageSink>());
         services.AddHostedService<RedisStreamUsageWriter>();
-
-        // 3. A reserve refused for want of Redis (QUOTA_FAIL_MODE=closed) becomes a 503 in the caller's API style.
-        services.AddTransient<IStartupFilter, LedgerUnavailableFilter>();
-        services.AddSingleton<IDeveloperPageExceptionFilter, LedgerUnavailablePageFilter>();
         return builder;
-    }
-
-    private static Task WriteUnavailableAsync(HttpContext context) =>
-        ProxyErrors.WriteAsync(
-            context, ProxyErrors.StyleOf(context.Request.Path), StatusCodes.Status503ServiceUnavailable, RedisLedgerUnavailableException.ClientMessage);
-
-    /// <summary>Outermost middleware: the reserve happens before anything is written, so the 503 can replace the whole response.</summary>
-    private sealed class LedgerUnavailableFilter : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use(async (context, nextMiddleware) =>
-            {
-                try
-                {
-                    await nextMiddleware(context);
-                }
-                catch (RedisLedgerUnavailableException) when (!context.Response.HasStarted)
-                {
-                    await WriteUnavailableAsync(context);
-                }
-            });
-            next(app);
-        };
-    }
-
-    /// <summary>In Development the developer exception page sits inside that middleware and would answer 500 first.</summary>
-    private sealed class LedgerUnavailablePageFilter : IDeveloperPageExceptionFilter
-    {
-        public Task HandleExceptionAsync(ErrorContext errorContext, Func<ErrorContext, Task> next) =>
-            errorContext.Exception is RedisLedgerUnavailableException
-                ? WriteUnavailableAsync(errorContext.HttpContext)
-                : next(errorContext);
     }
 }

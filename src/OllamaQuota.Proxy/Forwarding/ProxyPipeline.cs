@@ -102,13 +102,24 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            // 3. Reserve: one atomic check of all four limits.
+            // 3. Reserve: one atomic check of all four limits. With QUOTA_FAIL_MODE=closed and Redis unreachable the
+            // request cannot be counted, so it is not served.
             ReserveResult reserve;
             using (var reserveSpan = ProxyTelemetry.StartStep("reserve"))
             {
                 var reserveStarted = time.GetTimestamp();
-                reserve = await ledger.ReserveAsync(
-                    new ReserveRequest(key.Id, key.Limits, request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+                try
+                {
+                    reserve = await ledger.ReserveAsync(
+                        new ReserveRequest(key.Id, key.Limits, request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+                }
+                catch (RedisLedgerUnavailableException)
+                {
+                    Outcome(span, endpoint, "quota_unavailable");
+                    await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status503ServiceUnavailable, RedisLedgerUnavailableException.ClientMessage);
+                    return;
+                }
+
                 telemetry.RecordLedger("reserve", time.GetElapsedTime(reserveStarted));
                 reserveSpan?.SetTag("oq.tokens.prompt_estimate", request.PromptTokens);
                 reserveSpan?.SetTag("oq.allowed", reserve.Allowed);
