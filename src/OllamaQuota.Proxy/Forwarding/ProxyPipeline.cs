@@ -140,7 +140,7 @@ public sealed partial class ProxyPipeline(
             var meter = new ResponseMeter();
             var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation);
             var result = await exchange.RunAsync(
-                context, endpoint.Style, upstreamUrl, rewritten ?? body.Memory, meter, dropUsageChunk: request.Stream && !request.ClientWantsUsage);
+                context, endpoint.Style, upstreamUrl, rewritten ?? body.Memory, meter, dropUsageChunk: request.ProxyAsksUsage);
 
             // 6. Settle and 7. record, even if the client has gone.
             using var settleSpan = ProxyTelemetry.StartStep("settle");

@@ -26,14 +26,11 @@ public sealed class ResponseMeter
 
     public string GeneratedText => _generated.ToString();
 
-    /// <summary>Reads one JSON document; anything that is not JSON is passed over (it is still forwarded).</summary>
-    public void ObserveDocument(ReadOnlySpan<byte> json) => ObserveEvent(json);
-
     /// <summary>
-    /// Reads one JSON document, as <see cref="ObserveDocument"/>, and says whether it is the usage-only chunk of an
-    /// OpenAI stream: one parse for both, where an SSE event used to be parsed twice.
+    /// Reads one JSON document (anything that is not JSON is passed over; it is still forwarded) and says whether it
+    /// is the usage-only chunk of an OpenAI stream: one parse for both.
     /// </summary>
-    public bool ObserveEvent(ReadOnlySpan<byte> json)
+    public bool ObserveDocument(ReadOnlySpan<byte> json)
     {
         if (json.Trim(" \t\r\n"u8).IsEmpty)
         {
@@ -58,28 +55,6 @@ public sealed class ResponseMeter
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>Whether an OpenAI stream chunk is the usage-only one that include_usage adds (no choices).</summary>
-    public static bool IsUsageOnlyChunk(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            if (!JsonDocument.TryParseValue(ref reader, out var document))
-            {
-                return false;
-            }
-
-            using (document)
-            {
-                return IsUsageOnly(document.RootElement);
-            }
-        }
-        catch (JsonException)
-        {
-            return false;
         }
     }
 

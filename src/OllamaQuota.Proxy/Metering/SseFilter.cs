@@ -96,7 +96,7 @@ public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
                 continue;
             }
 
-            if (meter.ObserveEvent(data) && dropUsageChunk)
+            if (meter.ObserveDocument(data) && dropUsageChunk)
             {
                 forward = false;
             }

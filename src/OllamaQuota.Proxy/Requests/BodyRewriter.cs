@@ -28,7 +28,7 @@ public static class BodyRewriter
     public static byte[]? Rewrite(ProxyEndpoint endpoint, JsonElement root, ParsedRequest request, Reservation? reservation)
     {
         var allowance = reservation is { Clamped: true } ? reservation.CompletionAllowance : null;
-        var askUsage = endpoint.Kind is EndpointKind.ChatCompletions or EndpointKind.Completions && request.Stream && !request.ClientWantsUsage;
+        var askUsage = request.ProxyAsksUsage;
         if (!request.ModelDefaulted && allowance is null && !askUsage)
         {
             return null;

@@ -11,7 +11,10 @@ public enum CompletionLimitField
 /// <summary>What the proxy needs to know of a request body; the rest passes through untouched.</summary>
 /// <param name="Model">The model named, or the default model when none was.</param>
 /// <param name="ModelDefaulted">True when the body named no model and the default must be written in.</param>
-/// <param name="ClientWantsUsage">For OpenAI streams: whether the client itself asked for the usage chunk.</param>
+/// <param name="ProxyAsksUsage">
+/// An OpenAI completion stream whose client did not ask for the usage chunk: the proxy asks for it upstream (to meter
+/// the request) and removes it from the stream the client sees.
+/// </param>
 public sealed record ParsedRequest(
     string Model,
     bool ModelDefaulted,
@@ -19,7 +22,7 @@ public sealed record ParsedRequest(
     long PromptTokens,
     long? RequestedCompletionTokens,
     CompletionLimitField LimitField,
-    bool ClientWantsUsage);
+    bool ProxyAsksUsage);
 
 /// <summary>A body the proxy refuses (400), naming the offending field.</summary>
 public sealed record RequestError(string Message, string? Param);

@@ -77,7 +77,8 @@ public static class RequestParser
             return (null, usageError);
         }
 
-        return (new ParsedRequest(model, defaulted, stream, counter.Tokens, maximum, field, wantsUsage), null);
+        var proxyAsksUsage = endpoint.Kind is EndpointKind.ChatCompletions or EndpointKind.Completions && stream && !wantsUsage;
+        return (new ParsedRequest(model, defaulted, stream, counter.Tokens, maximum, field, proxyAsksUsage), null);
     }
 
     private static (long? Maximum, CompletionLimitField Field, RequestError? Error) NumPredict(JsonElement root)
