@@ -36,6 +36,12 @@ public sealed partial class RedisQuotaLedger(
     /// <summary>How long a window's hash outlives the window, so a request reserved just before midnight still settles.</summary>
     public static readonly TimeSpan WindowRetention = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// How long a reservation given back on expiry stays marked as such, so that its settle, however late (kept while
+    /// Redis was away), charges what was used instead of being mistaken for a repeat.
+    /// </summary>
+    public static readonly TimeSpan ReleasedRetention = TimeSpan.FromDays(1);
+
     // A window can vanish between the seed and the reserve only if Redis is flushed in that instant; twice is a fault.
     private const int MaxSeedAttempts = 3;
 
@@ -83,6 +89,7 @@ public sealed partial class RedisQuotaLedger(
             today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             thisMonth = today.ToString("yyyy-MM", CultureInfo.InvariantCulture),
             lease = (long)ledgerOptions.Value.ReservationLease.TotalMilliseconds,
+            releasedFor = (long)ReleasedRetention.TotalMilliseconds,
 
             // The reservations outlive every window they can be charged to, so an expired one is still found and given back.
             keepFor = TimeToLive(monthWindow, now),
@@ -149,7 +156,8 @@ public sealed partial class RedisQuotaLedger(
 
     /// <summary>
     /// Keeps a settle Redis could not take, to be retried by <see cref="RenewAsync"/>; its reservation stays held
-    /// (and renewed) meanwhile, so the counters stay right however long Redis is away.
+    /// (and renewed) meanwhile, so the counters stay right however long Redis is away. Retrying is safe even if the
+    /// failed settle was applied after all (its reply lost): a settle finds its reservation gone and does nothing.
     /// </summary>
     public void SettleLater(Reservation reservation, long actualTokens, bool refund)
     {
@@ -175,6 +183,7 @@ public sealed partial class RedisQuotaLedger(
         {
             var renewed = (long)(await RedisQuotaScripts.Renew.EvaluateAsync(database, new
             {
+                reservations = (RedisKey)ReservationsKey(held.Key.KeyId),
                 expiries = (RedisKey)ExpiriesKey(held.Key.KeyId),
                 id = held.Value,
                 lease,

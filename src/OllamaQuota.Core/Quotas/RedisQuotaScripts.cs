@@ -10,9 +10,13 @@ namespace OllamaQuota.Core.Quotas;
 /// cluster slot. The keys of one API key:
 /// <list type="bullet">
 /// <item><c>@day</c>, <c>@month</c>: the window hashes, fields <c>req</c> and <c>tok</c>.</item>
-/// <item><c>@reservations</c>: a hash, reservation id → "tokens day month" (the windows it was charged to).</item>
-/// <item><c>@expiries</c>: a sorted set, reservation id → when its lease ends, in Redis's own clock (ms).</item>
+/// <item><c>@reservations</c>: a hash, reservation id → "tokens day month" (the windows it was charged to), or
+/// "released" once its lease ran out and it was given back.</item>
+/// <item><c>@expiries</c>: a sorted set, reservation id → when its lease ends, in Redis's own clock (ms); for a
+/// released one, when its "released" mark may go.</item>
 /// </list>
+/// The mark is what makes a settle safe to repeat (one whose reply was lost is retried): a settle finding its
+/// reservation held replaces it, finding it released charges what was used afresh, and finding nothing does nothing.
 /// </summary>
 internal static class RedisQuotaScripts
 {
@@ -35,24 +39,29 @@ internal static class RedisQuotaScripts
           return {0}
         end
 
+        -- (0 - x, never -x: Lua's -0 reaches Redis as "-0", which HINCRBY refuses.)
         local function giveBack(window, tokens)
-          if redis.call('HINCRBY', window, 'tok', -tokens) < 0 then redis.call('HSET', window, 'tok', 0) end
+          if redis.call('HINCRBY', window, 'tok', 0 - tokens) < 0 then redis.call('HSET', window, 'tok', 0) end
           if redis.call('HINCRBY', window, 'req', -1) < 0 then redis.call('HSET', window, 'req', 0) end
         end
 
         -- 0. Reservations whose lease ran out were never settled (their proxy died, or never saw the reserve's reply):
-        --    their request and tokens go back to the windows they were charged to, where those are still open.
+        --    their request and tokens go back to the windows they were charged to, where those are still open, and
+        --    they are marked released for a while (releasedFor ms). Marks whose time is up go.
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
         for _, expired in ipairs(redis.call('ZRANGEBYSCORE', @expiries, '-inf', now)) do
           local held = redis.call('HGET', @reservations, expired)
-          if held then
+          if held and held ~= 'released' then
             local tokens, day, month = string.match(held, '^(%d+) (%S+) (%S+)$')
             if day == @today then giveBack(@day, tonumber(tokens)) end
             if month == @thisMonth then giveBack(@month, tonumber(tokens)) end
+            redis.call('HSET', @reservations, expired, 'released')
+            redis.call('ZADD', @expiries, now + tonumber(@releasedFor), expired)
+          else
             redis.call('HDEL', @reservations, expired)
+            redis.call('ZREM', @expiries, expired)
           end
-          redis.call('ZREM', @expiries, expired)
         end
 
         local d = redis.call('HMGET', @day, 'req', 'tok')
@@ -106,15 +115,19 @@ internal static class RedisQuotaScripts
     /// <summary>
     /// <see cref="QuotaRules.Settle"/> for reservation <c>@id</c> (<c>@reserved</c> tokens): the actual
     /// <c>@tokens</c> replace it, or with <c>@refund</c> = 1 it is undone. If its lease ran out and it was given back
-    /// already, what was used is charged afresh. Counters never go below zero; a window whose hash is gone (expired,
-    /// flushed) is left alone rather than recreated without its expiry or its baseline.
+    /// already, what was used is charged afresh; if it is not there at all, it was settled before and nothing changes.
+    /// Counters never go below zero; a window whose hash is gone (expired, flushed) is left alone rather than
+    /// recreated without its expiry or its baseline. Returns 0 when there was nothing to settle.
     /// </summary>
     public static readonly LuaScript Settle = LuaScript.Prepare("""
+        local held = redis.call('HGET', @reservations, @id)
+        if not held then return 0 end
+        redis.call('HDEL', @reservations, @id)
+        redis.call('ZREM', @expiries, @id)
         local refund = tonumber(@refund) == 1
         local tokens, requests
-        if redis.call('HDEL', @reservations, @id) == 1 then
-          redis.call('ZREM', @expiries, @id)
-          if refund then tokens, requests = -tonumber(@reserved), -1 else tokens, requests = tonumber(@tokens) - tonumber(@reserved), 0 end
+        if held ~= 'released' then
+          if refund then tokens, requests = 0 - tonumber(@reserved), -1 else tokens, requests = tonumber(@tokens) - tonumber(@reserved), 0 end
         else
           if refund then tokens, requests = 0, 0 else tokens, requests = tonumber(@tokens), 1 end
         end
@@ -132,7 +145,8 @@ internal static class RedisQuotaScripts
     /// held (its lease ran out and it was given back, or it was settled).
     /// </summary>
     public static readonly LuaScript Renew = LuaScript.Prepare("""
-        if not redis.call('ZSCORE', @expiries, @id) then return 0 end
+        local held = redis.call('HGET', @reservations, @id)
+        if not held or held == 'released' then return 0 end
         local clock = redis.call('TIME')
         redis.call('ZADD', @expiries, 'XX', tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) + tonumber(@lease), @id)
         return 1
