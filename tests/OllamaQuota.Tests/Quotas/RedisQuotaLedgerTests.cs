@@ -75,17 +75,20 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
         var key = Guid.NewGuid();
         var day = RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22));
         var limits = new QuotaLimits(1000, null, 10, null);
-        var lease = TimeSpan.FromSeconds(3);
-        await using var impatient = await server.ConnectAsync(options => options.AsyncTimeout = options.SyncTimeout = 300);
+        var lease = TimeSpan.FromSeconds(1);
+        await using var relay = new ReplyDroppingRelay(server.Host, server.Port);
+        await using var impatient = await ConnectionMultiplexer.ConnectAsync(
+            new ConfigurationOptions { EndPoints = { { server.Host, relay.Port } }, AsyncTimeout = 300, SyncTimeout = 300 });
         var lost = Ledger(impatient, lease);
         var patient = Ledger(_redis, lease);
         var served = (await patient.ReserveAsync(Request(key, limits, prompt: 1, generates: false), CancellationToken.None)).Reservation!;
         await patient.SettleAsync(served, 1, refund: false, CancellationToken.None);
 
-        // Redis holds the reserve until the client has given up on it (the library notices timeouts on its 1 s
-        // heartbeat), then runs it: the tokens are held, and nobody knows the reservation to settle it.
-        await _db.ExecuteAsync("CLIENT", "PAUSE", 2000, "ALL");
+        // Redis runs the reserve, but its reply never reaches the client: the tokens are held, and nobody knows the
+        // reservation to settle it.
+        relay.DropReplies = true;
         await Assert.ThrowsAsync<RedisTimeoutException>(() => lost.ReserveAsync(Request(key, limits, prompt: 500, generates: false), CancellationToken.None).AsTask());
+        relay.DropReplies = false;
         await WaitUntilAsync(async () => (long)await _db.HashGetAsync(day, "tok") == 501);
         Assert.Equal(0, lost.HeldCount);
 
