@@ -92,13 +92,16 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
         await WaitUntilAsync(async () => (long)await _db.HashGetAsync(day, "tok") == 501);
         Assert.Equal(0, lost.HeldCount);
 
-        // Once the lease has run out, the next reserve of that key gives them back, and the request with them.
+        // Once the lease has run out, the next reserve of that key gives them back, and the request with them. Each
+        // probe is settled at once, so it stays counted however long the probing takes.
         var probes = 0;
         WindowStatus? tokens = null;
         await WaitUntilAsync(async () =>
         {
             probes++;
-            tokens = (await patient.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None)).Status.Tokens;
+            var probe = await patient.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None);
+            await patient.SettleAsync(probe.Reservation!, 0, refund: false, CancellationToken.None);
+            tokens = probe.Status.Tokens;
             return tokens?.Remaining == 999;
         });
 
@@ -111,13 +114,13 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
     {
         var key = Guid.NewGuid();
         var limits = new QuotaLimits(1000, null, null, null);
-        var ledger = Ledger(_redis, TimeSpan.FromSeconds(1));
+        var ledger = Ledger(_redis, TimeSpan.FromSeconds(2));
         var running = (await ledger.ReserveAsync(Request(key, limits, prompt: 100, generates: false), CancellationToken.None)).Reservation!;
 
-        // Three leases long, renewed as the renewal service would: every third of the lease.
-        for (var round = 0; round < 9; round++)
+        // Two and a half leases long, renewed more often than the lease runs out, as the renewal service does.
+        for (var round = 0; round < 10; round++)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(333));
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
             await ledger.RenewAsync(CancellationToken.None);
         }
 
