@@ -13,7 +13,7 @@ namespace Microsoft.Extensions.Hosting;
 public static partial class Extensions
 {
     /// <summary>Every ActivitySource and Meter of ours is named <c>OllamaQuota.&lt;area&gt;</c>.</summary>
-    public const string OurTelemetry = "OllamaQuota.*";
+    private const string OurTelemetry = "OllamaQuota.*";
 
     private const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
@@ -48,8 +48,9 @@ public static partial class Extensions
             return builder;
         }
 
-        // ASP.NET Core 10 then writes the HTTP semantic-convention attributes on server spans itself, and the
-        // instrumentation, seeing the switch, stops writing its own copy of them.
+        // ASP.NET Core 10 can write the HTTP semantic-convention attributes on server spans itself (off by default);
+        // with the switch on, the instrumentation sees it and skips writing its own copy, so the spans keep the same
+        // attributes for less work per request.
         AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
 
         builder.Logging.AddOpenTelemetry(logging =>
@@ -58,6 +59,8 @@ public static partial class Extensions
             logging.IncludeScopes = true;
         });
 
+        // AddService outranks OTEL_SERVICE_NAME (which Aspire sets), so it is given that name when there is one;
+        // without a name the spans would say unknown_service.
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
