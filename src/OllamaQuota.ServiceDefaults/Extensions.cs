@@ -43,8 +43,7 @@ public static partial class Extensions
 
     /// <summary>
     /// <c>/alive</c>: the process answers. <c>/health</c>: every registered check, as JSON. Unlike the template's,
-    /// mapped in every environment: operators and load balancers probe the production services, and neither
-    /// answer says more than up or down per check.
+    /// mapped in every environment: operators and load balancers probe the production services.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
