@@ -53,6 +53,15 @@ public sealed partial class ProxyPipeline(
 
         span?.SetTag("oq.key_id", key.Id);
 
+        // 2. Parse just enough: the headers that go upstream must be sendable, the body (if any) must be valid JSON.
+        if (UpstreamTransformer.FindUnsendableHeader(context.Request.Headers) is { } header)
+        {
+            Outcome(span, endpoint, "bad_request");
+            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest,
+                $"The header '{header}' cannot be forwarded: header values may hold only visible ASCII characters, spaces and tabs.");
+            return;
+        }
+
         if (!endpoint.HasBody)
         {
             var passed = await forwarder.ForwardAsync(context, endpoint, null, null, dropUsageChunk: false);
@@ -60,7 +69,6 @@ public sealed partial class ProxyPipeline(
             return;
         }
 
-        // 2. Parse just enough of the body.
         using var body = await BoundedBody.ReadAsync(context.Request, options.Value.MaxBodyBytes, aborted);
         if (body is null)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using Microsoft.Net.Http.Headers;
@@ -36,10 +37,36 @@ public sealed class UpstreamTransformer(
     private static readonly FrozenSet<string> NotForwarded =
         FrozenSet.Create(StringComparer.OrdinalIgnoreCase, "Host", "Authorization", "Cookie", "Accept-Encoding", "Expect");
 
+    // Visible ASCII, space and horizontal tab. Kestrel decodes header bytes as UTF-8 and lets control characters other
+    // than NUL, CR and LF through; HttpClient refuses to send non-ASCII, and Ollama refuses control characters.
+    private static readonly SearchValues<char> Sendable = SearchValues.Create(['\t', .. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c)]);
+
     private MeteringResponseStream? _responseBody;
 
     /// <summary>Ollama's status, once its response headers have arrived.</summary>
     public int? UpstreamStatus { get; private set; }
+
+    /// <summary>The first client header that would be forwarded but whose value cannot be sent on; null if none.</summary>
+    public static string? FindUnsendableHeader(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (NotForwarded.Contains(name))
+            {
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                if (value.AsSpan().ContainsAnyExcept(Sendable))
+                {
+                    return name;
+                }
+            }
+        }
+
+        return null;
+    }
 
     public override async ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
