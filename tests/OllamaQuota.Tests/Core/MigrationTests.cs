@@ -91,10 +91,11 @@ public abstract class MigrationTests(DatabaseKind kind)
         var first = await initializer.InitializeAsync(CancellationToken.None);
         var second = await initializer.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal([InitialMigration], first);
+        await using var db = await TestDatabases.OpenAsync(url);
+        Assert.Equal(InitialMigration, first[0]);
+        Assert.Equal(db.Database.GetMigrations(), first);
         Assert.Empty(second);
         await initializer.EnsureReadyAsync(CancellationToken.None);
-        await using var db = await TestDatabases.OpenAsync(url);
         Assert.Equal(1, await db.Settings.CountAsync());
     }
 
