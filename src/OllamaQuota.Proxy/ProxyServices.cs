@@ -28,7 +28,7 @@ public static class ProxyServices
         // Read once now so that a bad number stops the start with a message naming its variable.
         ProxyOptions.Bind(new ProxyOptions(), configuration);
 
-        services.AddQuotaDatabase(configuration);
+        builder.AddQuotaDatabase();
         services.AddHostedService<DatabaseReadyCheck>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(QuotaCalendar.FromConfiguration(configuration, TimeProvider.System));
