@@ -18,12 +18,15 @@ WORKDIR /src
 # can trail it; here the image tag is the SDK pin. Package versions still come from Directory.Packages.props.
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/OllamaQuota.Core/OllamaQuota.Core.csproj src/OllamaQuota.Core/
+COPY src/OllamaQuota.Migrations/Sqlite/OllamaQuota.Migrations.Sqlite.csproj src/OllamaQuota.Migrations/Sqlite/
+COPY src/OllamaQuota.Migrations/PostgreSql/OllamaQuota.Migrations.PostgreSql.csproj src/OllamaQuota.Migrations/PostgreSql/
 COPY src/OllamaQuota.ServiceDefaults/OllamaQuota.ServiceDefaults.csproj src/OllamaQuota.ServiceDefaults/
 COPY src/OllamaQuota.Proxy/OllamaQuota.Proxy.csproj src/OllamaQuota.Proxy/
 COPY src/OllamaQuota.Admin/OllamaQuota.Admin.csproj src/OllamaQuota.Admin/
 RUN dotnet restore src/OllamaQuota.Proxy/OllamaQuota.Proxy.csproj \
  && dotnet restore src/OllamaQuota.Admin/OllamaQuota.Admin.csproj
 COPY src/OllamaQuota.Core/ src/OllamaQuota.Core/
+COPY src/OllamaQuota.Migrations/ src/OllamaQuota.Migrations/
 COPY src/OllamaQuota.ServiceDefaults/ src/OllamaQuota.ServiceDefaults/
 COPY src/OllamaQuota.Proxy/ src/OllamaQuota.Proxy/
 COPY src/OllamaQuota.Admin/ src/OllamaQuota.Admin/

@@ -24,7 +24,7 @@ public static class AdminServices
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidation>();
 
-        services.AddQuotaDatabase(builder.Configuration);
+        builder.AddQuotaDatabase();
         services.AddHostedService<DatabaseReadyCheck>();
         // Built now so that a bad APP_TZ stops the start, not the first request.
         services.AddSingleton(QuotaCalendar.FromConfiguration(builder.Configuration, TimeProvider.System));

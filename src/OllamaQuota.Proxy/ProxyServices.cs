@@ -28,7 +28,7 @@ public static class ProxyServices
         // Read once now so that a bad number stops the start with a message naming its variable.
         ProxyOptions.Bind(new ProxyOptions(), configuration);
 
-        services.AddQuotaDatabase(configuration);
+        builder.AddQuotaDatabase();
         services.AddHostedService<DatabaseReadyCheck>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(QuotaCalendar.FromConfiguration(configuration, TimeProvider.System));
@@ -49,9 +49,15 @@ public static class ProxyServices
         services.AddHostedService<UsageBatchWriter>();
 
         services.AddSingleton<ProxyTelemetry>();
+        services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>();
-        services.AddSingleton<Exchange>();
+        services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ProxyPipeline>();
+
+        // YARP's forwarder logs two lines at Information for every request (the per-request cost the service defaults
+        // turn off for ASP.NET Core) and each failure at Warning, client disconnects included. UpstreamForwarder logs
+        // each failure itself, in the proxy's words and event ids, with client disconnects at Debug.
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Error);
         builder.AddDistributedModeIfConfigured();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

@@ -90,12 +90,11 @@ public static class AdminCommands
 
     private static ServiceProvider BuildServices()
     {
-        var configuration = new ConfigurationManager();
-        configuration.AddEnvironmentVariables();
-        configuration.AddDotEnvFile(Directory.GetCurrentDirectory());
-        var services = new ServiceCollection();
-        services.AddQuotaDatabase(configuration);
-        return services.BuildServiceProvider();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddDotEnvFile(Directory.GetCurrentDirectory());
+        builder.AddQuotaDatabase();
+        return builder.Services.BuildServiceProvider();
     }
 
     private static Dictionary<string, string> ParseOptions(string[] args)

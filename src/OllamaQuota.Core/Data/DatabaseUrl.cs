@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -12,6 +13,13 @@ public sealed record DatabaseUrl(DatabaseProvider Provider, string ConnectionStr
     public const string Variable = "DATABASE_URL";
     public const string AspireConnectionName = "quotadb";
     public const string Default = "sqlite:///./data/ollamaquota.db";
+
+    /// <summary>
+    /// PostgreSQL connections per service instance unless the URL or connection string sets <c>Maximum Pool Size</c>.
+    /// Npgsql's own default, 100, lets two instances exhaust a stock server (max_connections 100, 3 reserved); at 20,
+    /// three proxies and the admin hold at most 80 and leave room for psql and <c>init-db</c>.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 20;
 
     private const string Expected = "expected sqlite:///path/to/file.db or postgresql://user:password@host:5432/database";
 
@@ -119,7 +127,7 @@ public sealed record DatabaseUrl(DatabaseProvider Provider, string ConnectionStr
             }
         }
 
-        return new DatabaseUrl(DatabaseProvider.PostgreSql, builder.ConnectionString, Describe(builder));
+        return Postgres(builder);
     }
 
     private static DatabaseUrl FromNpgsqlConnectionString(string connectionString)
@@ -132,6 +140,17 @@ public sealed record DatabaseUrl(DatabaseProvider Provider, string ConnectionStr
         catch (ArgumentException e)
         {
             throw new ArgumentException($"ConnectionStrings__{AspireConnectionName} is not a valid PostgreSQL connection string: {e.Message}", e);
+        }
+
+        return Postgres(builder);
+    }
+
+    private static DatabaseUrl Postgres(NpgsqlConnectionStringBuilder builder)
+    {
+        // Npgsql's builder claims every keyword it knows; its ConnectionString lists only the ones that were set.
+        if (!new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey("Maximum Pool Size"))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
         }
 
         return new DatabaseUrl(DatabaseProvider.PostgreSql, builder.ConnectionString, Describe(builder));

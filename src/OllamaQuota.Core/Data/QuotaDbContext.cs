@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace OllamaQuota.Core.Data;
 
-/// <summary>One model for both providers (SQLite and PostgreSQL); table and column names are snake_case.</summary>
+/// <summary>One model for both providers (SQLite and PostgreSQL); table, column and key names are snake_case.</summary>
 public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : DbContext(options)
 {
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
@@ -56,6 +56,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {
+            entity.FindPrimaryKey()?.SetName($"pk_{entity.GetTableName()}");
             foreach (var property in entity.GetProperties())
             {
                 property.SetColumnName(SnakeCase.From(property.Name));

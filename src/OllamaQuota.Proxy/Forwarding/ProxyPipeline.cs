@@ -24,7 +24,7 @@ public sealed partial class ProxyPipeline(
     UpstreamSettings settings,
     IQuotaLedger ledger,
     IUsageSink usage,
-    Exchange exchange,
+    UpstreamForwarder forwarder,
     ProxyTelemetry telemetry,
     TimeProvider time,
     IOptions<ProxyOptions> options,
@@ -53,15 +53,22 @@ public sealed partial class ProxyPipeline(
 
         span?.SetTag("oq.key_id", key.Id);
 
-        var upstreamUrl = UpstreamUrl(context, endpoint);
+        // 2. Parse just enough: the headers that go upstream must be sendable, the body (if any) must be valid JSON.
+        if (UpstreamTransformer.FindUnsendableHeader(context.Request.Headers) is { } header)
+        {
+            Outcome(span, endpoint, "bad_request");
+            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest,
+                $"The header '{header}' cannot be forwarded: header values may hold only visible ASCII characters, spaces and tabs.");
+            return;
+        }
+
         if (!endpoint.HasBody)
         {
-            var passed = await exchange.RunAsync(context, endpoint.Style, upstreamUrl, null, null, dropUsageChunk: false);
+            var passed = await forwarder.ForwardAsync(context, endpoint, null, null, dropUsageChunk: false);
             Outcome(span, endpoint, passed.Outcome.ToString());
             return;
         }
 
-        // 2. Parse just enough of the body.
         using var body = await BoundedBody.ReadAsync(context.Request, options.Value.MaxBodyBytes, aborted);
         if (body is null)
         {
@@ -97,7 +104,7 @@ public sealed partial class ProxyPipeline(
             if (!endpoint.Metered)
             {
                 var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
-                var passed = await exchange.RunAsync(context, endpoint.Style, upstreamUrl, unmetered ?? body.Memory, null, dropUsageChunk: false);
+                var passed = await forwarder.ForwardAsync(context, endpoint, unmetered ?? body.Memory, null, dropUsageChunk: false);
                 Outcome(span, endpoint, passed.Outcome.ToString());
                 return;
             }
@@ -139,8 +146,7 @@ public sealed partial class ProxyPipeline(
             // 4. Forward, with the allowance written into the body; 5. measure as it streams back.
             var meter = new ResponseMeter();
             var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation);
-            var result = await exchange.RunAsync(
-                context, endpoint.Style, upstreamUrl, rewritten ?? body.Memory, meter, dropUsageChunk: request.ProxyAsksUsage);
+            var result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, meter, dropUsageChunk: request.ProxyAsksUsage);
 
             // 6. Settle and 7. record, even if the client has gone.
             using var settleSpan = ProxyTelemetry.StartStep("settle");
@@ -161,15 +167,9 @@ public sealed partial class ProxyPipeline(
         telemetry.RecordOutcome(endpoint.Path, outcome);
     }
 
-    /// <summary>The same path and query on Ollama; /api/versions is an alias of Ollama's /api/version.</summary>
-    private string UpstreamUrl(HttpContext context, ProxyEndpoint endpoint) =>
-        settings.Current.OllamaUrl
-        + (endpoint.Kind == EndpointKind.Version ? endpoint.Path : context.Request.Path.Value)
-        + context.Request.QueryString.Value;
-
     /// <summary>Returns the tokens charged (zero when refunded).</summary>
     private async Task<(int Prompt, int Completion, bool Charged)> SettleAsync(
-        Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ExchangeResult result, ResponseMeter meter, long started)
+        Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ForwardResult result, ResponseMeter meter, long started)
     {
         var (charged, status) = Charge(result, meter);
         var prompt = charged ? meter.PromptTokens ?? (int)Math.Min(request.PromptTokens, int.MaxValue) : 0;
@@ -205,18 +205,18 @@ public sealed partial class ProxyPipeline(
     /// Whether the request is charged, and the status its usage event records. Refunded exactly when the upstream
     /// produced nothing; those events carry an error status, which is how the roll-ups leave them uncounted too.
     /// </summary>
-    private static (bool Charged, int Status) Charge(ExchangeResult result, ResponseMeter meter)
+    private static (bool Charged, int Status) Charge(ForwardResult result, ResponseMeter meter)
     {
         var produced = meter.ProducedOutput || meter.CompletionTokens > 0;
         return result.Outcome switch
         {
-            ExchangeOutcome.Completed when result.Status >= 400 => (false, result.Status),
-            ExchangeOutcome.Completed when meter.StreamError is not null && !produced => (false, StatusCodes.Status502BadGateway),
-            ExchangeOutcome.Completed => (true, result.Status),
-            ExchangeOutcome.UpstreamUnavailable => (false, result.Status),
-            ExchangeOutcome.UpstreamBroke => produced ? (true, result.Status) : (false, StatusCodes.Status502BadGateway),
-            ExchangeOutcome.ClientAborted when produced && result.Status < 400 => (true, result.Status),
-            ExchangeOutcome.ClientAborted => (false, StatusCodes.Status499ClientClosedRequest),
+            ForwardOutcome.Completed when result.Status >= 400 => (false, result.Status),
+            ForwardOutcome.Completed when meter.StreamError is not null && !produced => (false, StatusCodes.Status502BadGateway),
+            ForwardOutcome.Completed => (true, result.Status),
+            ForwardOutcome.UpstreamUnavailable => (false, result.Status),
+            ForwardOutcome.UpstreamBroke => produced ? (true, result.Status) : (false, StatusCodes.Status502BadGateway),
+            ForwardOutcome.ClientAborted when produced && result.Status < 400 => (true, result.Status),
+            ForwardOutcome.ClientAborted => (false, StatusCodes.Status499ClientClosedRequest),
             _ => throw new UnreachableException(),
         };
     }

@@ -4,12 +4,12 @@ using System.Net;
 namespace OllamaQuota.Proxy.Forwarding;
 
 /// <summary>
-/// The connection pool to Ollama: an <see cref="HttpMessageInvoker"/> over a <see cref="SocketsHttpHandler"/>, as
-/// YARP's forwarder uses, with nothing between us and the socket (no redirects, cookies, decompression or proxy).
+/// The connection pool to Ollama that YARP's forwarder sends through: an <see cref="HttpMessageInvoker"/> (YARP
+/// refuses an HttpClient, which buffers) over a <see cref="SocketsHttpHandler"/> with nothing between us and the
+/// socket (no redirects, cookies, decompression or proxy).
 /// </summary>
-public sealed class UpstreamClient : IDisposable
-{
-    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
+public sealed class UpstreamClient() : HttpMessageInvoker(
+    new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -24,10 +24,5 @@ public sealed class UpstreamClient : IDisposable
         // connection would let Ollama go on generating for nobody.
         MaxResponseDrainSize = 0,
         ActivityHeadersPropagator = DistributedContextPropagator.CreateDefaultPropagator(),
-    }, disposeHandler: true);
-
-    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        _invoker.SendAsync(request, cancellationToken);
-
-    public void Dispose() => _invoker.Dispose();
-}
+    },
+    disposeHandler: true);

@@ -8,34 +8,84 @@ namespace OllamaQuota.Proxy.Keys;
 
 /// <summary>
 /// Key records by hash, in memory. Unknown hashes are remembered briefly too, so a client retrying a bad key does
-/// not reach the database each time. Admin changes clear the cache (<see cref="ChangeWatcher"/>); the TTL is the
-/// backstop if a notice is missed.
+/// not reach the database each time. Concurrent misses for one hash share one database lookup (single flight), so
+/// a burst of requests with a key not yet cached costs one query, not one connection each. Admin changes clear the
+/// cache (<see cref="ChangeWatcher"/>); the TTL is the backstop if a notice is missed.
 /// </summary>
 public sealed class KeyCache(IDbContextFactory<QuotaDbContext> contexts, TimeProvider time, IOptions<ProxyOptions> options)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<CachedKey?>> _lookups = new(StringComparer.Ordinal);
+    private readonly Lock _clearing = new();
+    private long _generation;
 
-    public async ValueTask<CachedKey?> FindAsync(string keyHash, CancellationToken cancellationToken)
+    public ValueTask<CachedKey?> FindAsync(string keyHash, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (_entries.TryGetValue(keyHash, out var cached) && cached.ExpiresAt > now)
+        if (_entries.TryGetValue(keyHash, out var cached) && cached.ExpiresAt > time.GetUtcNow())
         {
-            return cached.Key;
+            return ValueTask.FromResult(cached.Key);
         }
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == keyHash)
-            .Select(k => new CachedKey(
-                k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests)))
-            .FirstOrDefaultAsync(cancellationToken);
+        var lookup = new TaskCompletionSource<CachedKey?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = _lookups.GetOrAdd(keyHash, lookup.Task);
+        if (shared == lookup.Task)
+        {
+            _ = LookUpAsync(keyHash, lookup);
+        }
 
-        var ttl = key is null ? options.Value.NegativeCacheTtl : options.Value.KeyCacheTtl;
-        _entries[keyHash] = new Entry(key, now + ttl);
-        return key;
+        return new ValueTask<CachedKey?>(shared.WaitAsync(cancellationToken));
     }
 
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        // Lookups already running may have read the key before the change: they still answer their callers, but
+        // neither they nor the entries they would add are shared with later callers.
+        lock (_clearing)
+        {
+            _generation++;
+            _lookups.Clear();
+            _entries.Clear();
+        }
+    }
+
+    private async Task LookUpAsync(string keyHash, TaskCompletionSource<CachedKey?> lookup)
+    {
+        long generation;
+        lock (_clearing)
+        {
+            generation = _generation;
+        }
+
+        try
+        {
+            // Not the first caller's token: the lookup answers every caller waiting on it, and each of them stops
+            // waiting on its own token; the command timeout bounds it.
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            var key = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == keyHash)
+                .Select(k => new CachedKey(
+                    k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests)))
+                .FirstOrDefaultAsync(CancellationToken.None);
+
+            // Stored before the lookup is retired, so that a caller arriving in between finds one or the other.
+            var ttl = key is null ? options.Value.NegativeCacheTtl : options.Value.KeyCacheTtl;
+            lock (_clearing)
+            {
+                if (_generation == generation)
+                {
+                    _entries[keyHash] = new Entry(key, time.GetUtcNow() + ttl);
+                }
+            }
+
+            _lookups.TryRemove(new KeyValuePair<string, Task<CachedKey?>>(keyHash, lookup.Task));
+            lookup.SetResult(key);
+        }
+        catch (Exception e)
+        {
+            _lookups.TryRemove(new KeyValuePair<string, Task<CachedKey?>>(keyHash, lookup.Task));
+            lookup.SetException(e);
+        }
+    }
 
     private sealed record Entry(CachedKey? Key, DateTimeOffset ExpiresAt);
 }

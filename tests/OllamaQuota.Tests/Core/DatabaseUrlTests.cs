@@ -69,6 +69,27 @@ public sealed class DatabaseUrlTests
         Assert.Equal("postgresql://postgres@pg:5432/quotadb", url.Display);
     }
 
+    [Theory]
+    [InlineData("postgresql://u@h/db", DatabaseUrl.DefaultMaxPoolSize)]
+    [InlineData("postgresql://u@h/db?Maximum%20Pool%20Size=50", 50)]
+    [InlineData("postgresql://u@h/db?maxpoolsize=100", 100)]
+    public void Parse_PostgresUrl_PoolSizeDefaultsUnlessTheUrlSetsIt(string text, int expected)
+    {
+        Assert.Equal(expected, new NpgsqlConnectionStringBuilder(DatabaseUrl.Parse(text).ConnectionString).MaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData("Host=pg;Database=quotadb", DatabaseUrl.DefaultMaxPoolSize)]
+    [InlineData("Host=pg;Database=quotadb;Maximum Pool Size=100", 100)]
+    public void FromConfiguration_AspireConnectionString_PoolSizeDefaultsUnlessItSetsIt(string connectionString, int expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:quotadb"] = connectionString })
+            .Build();
+
+        Assert.Equal(expected, new NpgsqlConnectionStringBuilder(DatabaseUrl.FromConfiguration(configuration).ConnectionString).MaxPoolSize);
+    }
+
     [Fact]
     public void FromConfiguration_NothingSet_UsesTheSqliteDefault()
     {

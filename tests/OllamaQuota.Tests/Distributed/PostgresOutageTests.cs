@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using OllamaQuota.Core.Keys;
@@ -43,6 +44,28 @@ public sealed class PostgresOutageTests
         Assert.Equal(8, await db.UsageDaily.Where(d => d.KeyId == id).SumAsync(d => d.Requests));
         clients.ForEach(c => c.Dispose());
     }
+
+    [Fact]
+    public async Task PostgresRestarted_AdminsFirstWrite_IsRetriedOnANewConnection()
+    {
+        await using var postgres = await PostgresServer.StartDedicatedAsync();
+        var databaseUrl = await postgres.CreateDatabaseAsync();
+        await TestDatabases.InitializeAsync(databaseUrl);
+        await using var admin = await AdminHost.StartAsync(DatabaseKind.PostgreSql, existingDatabaseUrl: databaseUrl);
+
+        // Leaves open connections in the admin's pool, which the restart closes on the server's side.
+        Assert.Equal(HttpStatusCode.Created, (await CreateKeyAsync(admin, "before")).StatusCode);
+        await postgres.StopAsync();
+        await postgres.StartAsync();
+        var response = await CreateKeyAsync(admin, "after");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await using var db = await admin.OpenDbAsync();
+        Assert.Equal(["after", "before"], await db.ApiKeys.Select(k => k.Name).OrderBy(name => name).ToListAsync());
+    }
+
+    private static Task<HttpResponseMessage> CreateKeyAsync(AdminHost admin, string name) =>
+        admin.Client.PostAsJsonAsync("/api/api-keys", new { name });
 
     private static Task<HttpResponseMessage> ChatAsync(HttpClient client) => client.PostAsync("/api/chat",
         new StringContent("""{"model":"llama3","messages":[{"role":"user","content":"hi"}],"stream":false}""", Encoding.UTF8, "application/json"));

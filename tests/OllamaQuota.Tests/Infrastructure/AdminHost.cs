@@ -31,12 +31,14 @@ public sealed class AdminHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <param name="existingDatabaseUrl">Starts over this initialised database instead of a fresh one.</param>
     public static async Task<AdminHost> StartAsync(
         DatabaseKind kind,
         IDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        string? existingDatabaseUrl = null)
     {
-        var databaseUrl = await TestDatabases.CreateInitializedAsync(kind, settings);
+        var databaseUrl = existingDatabaseUrl ?? await TestDatabases.CreateInitializedAsync(kind, settings);
         var all = new Dictionary<string, string?>
         {
             ["ADMIN_PASSWORD"] = Password,

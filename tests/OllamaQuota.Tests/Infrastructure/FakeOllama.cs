@@ -40,8 +40,11 @@ public sealed class FakeOllama : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
-    /// <summary>Each request with a body: its path, parsed body and Authorization header (which must never arrive).</summary>
-    public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization)> Requests { get; } = new();
+    /// <summary>
+    /// Each request with a body: its path, parsed body, Authorization header (which must never arrive) and all the
+    /// headers that did arrive.
+    /// </summary>
+    public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization, IReadOnlyDictionary<string, string> Headers)> Requests { get; } = new();
 
     /// <summary>Generations that ended because the caller went away.</summary>
     public int Aborted => Volatile.Read(ref _aborted);
@@ -66,7 +69,12 @@ public sealed class FakeOllama : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
-        app.MapGet("/api/version", () => Results.Json(new { version = Version }));
+        app.MapGet("/api/version", (HttpContext c) =>
+        {
+            // A cookie the proxy must not pass on: it would be set for the proxy's origin, shared by every caller.
+            c.Response.Headers.SetCookie = "ollama-session=1; Path=/";
+            return Results.Json(new { version = Version });
+        });
         app.MapGet("/api/tags", () => Results.Json(new
         {
             models = new[]
@@ -102,7 +110,8 @@ public sealed class FakeOllama : IAsyncDisposable
     private async Task<JsonObject?> ReceiveAsync(HttpContext context)
     {
         var body = await JsonNode.ParseAsync(context.Request.Body) as JsonObject;
-        Requests.Enqueue((context.Request.Path.Value!, body, context.Request.Headers.Authorization.FirstOrDefault()));
+        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        Requests.Enqueue((context.Request.Path.Value!, body, context.Request.Headers.Authorization.FirstOrDefault(), headers));
         if (Model(body) == "hang")
         {
             await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);

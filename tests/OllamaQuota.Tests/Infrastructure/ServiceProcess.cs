@@ -9,6 +9,7 @@ public static class ServiceProcess
     [
         "ADMIN_PASSWORD", "ADMIN_HOST", "ADMIN_PORT", "PROXY_HOST", "PROXY_PORT", "DATABASE_URL", "REDIS_URL",
         "OLLAMA_URL", "DEFAULT_MODEL", "APP_TZ", "ALLOWED_ORIGINS", "ASPNETCORE_URLS", "ConnectionStrings__quotadb",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
     ];
 
     public sealed record Result(int ExitCode, string Output, string Error);
@@ -61,6 +62,18 @@ public static class ServiceProcess
         }
 
         return Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
+    }
+
+    /// <summary>Stops it as a service manager would (SIGTERM) and waits for it to exit.</summary>
+    public static async Task StopAsync(Process process, TimeSpan timeout)
+    {
+        using (var signal = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
     }
 
     public static string NewWorkingDirectory()

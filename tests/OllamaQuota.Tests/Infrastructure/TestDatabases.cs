@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OllamaQuota.Core.Data;
 
 namespace OllamaQuota.Tests.Infrastructure;
@@ -38,10 +39,11 @@ public static class TestDatabases
     /// <summary>The Core database services for <paramref name="url"/>, as the hosts register them.</summary>
     public static ServiceProvider Services(string url, IDictionary<string, string?>? settings = null)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["DATABASE_URL"] = url })
-            .Build();
-        return new ServiceCollection().AddQuotaDatabase(configuration).BuildServiceProvider();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(
+            new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["DATABASE_URL"] = url });
+        builder.AddQuotaDatabase();
+        return builder.Services.BuildServiceProvider();
     }
 
     public static async Task<QuotaDbContext> OpenAsync(string url)

@@ -39,7 +39,7 @@ public sealed class EndpointTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var (forwardedPath, _, authorization) = _proxy.Ollama.Requests.Single();
+        var (forwardedPath, _, authorization, _) = _proxy.Ollama.Requests.Single();
         Assert.Equal(path, forwardedPath);
         Assert.Null(authorization);
     }

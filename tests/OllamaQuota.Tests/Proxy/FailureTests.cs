@@ -71,6 +71,23 @@ public sealed class FailureTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await ChatAsync(client, "llama3")).StatusCode);
     }
 
+    /// <summary>The timeout (1 s here) bounds the wait for Ollama's answer, not the pauses of a generation under way.</summary>
+    [Fact]
+    public async Task OllamaPausesMidStreamLongerThanTheTimeout_TheStreamGoesOn()
+    {
+        var (_, key) = await _proxy.CreateKeyAsync();
+        using var client = _proxy.ClientFor(key);
+        _proxy.Ollama.ChunkDelay = TimeSpan.FromMilliseconds(1500);
+
+        var response = await client.PostAsync("/api/generate",
+            new StringContent("""{"model":"llama3","prompt":"hi","options":{"num_predict":2}}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("\"done\":true", lines[^1], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("error", HttpStatusCode.InternalServerError)]
     [InlineData("missing", HttpStatusCode.NotFound)]

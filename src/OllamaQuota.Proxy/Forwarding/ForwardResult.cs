@@ -1,6 +1,6 @@
 namespace OllamaQuota.Proxy.Forwarding;
 
-public enum ExchangeOutcome
+public enum ForwardOutcome
 {
     /// <summary>The upstream answered and the whole response reached the client.</summary>
     Completed,
@@ -16,4 +16,4 @@ public enum ExchangeOutcome
 }
 
 /// <param name="Status">The status the client was sent (or would have been, for an abort).</param>
-public readonly record struct ExchangeResult(ExchangeOutcome Outcome, int Status);
+public readonly record struct ForwardResult(ForwardOutcome Outcome, int Status);
