@@ -11,6 +11,7 @@ public static class AdminApi
         var api = app.MapGroup("/api").AddEndpointFilter<AdminPasswordFilter>().RequireCors(AdminServices.CorsPolicy);
         api.MapApiKeysApi();
         api.MapUsageApi();
+        api.MapUsageDeadLettersApi();
         api.MapSettingsApi();
         api.MapOllamaApi();
         api.MapProxyInfoApi();

@@ -30,7 +30,7 @@ public static class AdminServices
         services.AddSingleton(QuotaCalendar.FromConfiguration(builder.Configuration, TimeProvider.System));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KeyChangeNotifier>();
-        services.AddKeyChangePublishing(builder.Configuration);
+        builder.AddKeyChangePublishing();
         services.AddSingleton<FailedLoginThrottle>();
         services.AddHttpClient(OllamaApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
 

@@ -8,7 +8,7 @@ namespace OllamaQuota.Proxy;
 /// <summary>
 /// Distributed mode, chosen by setting <c>REDIS_URL</c> (or Aspire's <c>ConnectionStrings__redis</c>): quota counters
 /// in Redis shared by every instance, usage through a Redis stream into the database, admin changes by pub/sub (the
-/// <see cref="Settings.ChangeWatcher"/> subscribes when a <see cref="RedisSubscriber"/> is registered). The embedded
+/// <see cref="Settings.ChangeWatcher"/> subscribes when a Redis connection is registered). The embedded
 /// registrations stay underneath: the channel sink and its writer carry usage while Redis is unreachable. Under
 /// QUOTA_FAIL_MODE=closed the ledger refuses with <see cref="RedisLedgerUnavailableException"/>, which the pipeline's
 /// reserve step answers with 503.
@@ -17,7 +17,7 @@ public static class DistributedMode
 {
     public static WebApplicationBuilder AddDistributedModeIfConfigured(this WebApplicationBuilder builder)
     {
-        if (RedisConfiguration.FromConfiguration(builder.Configuration) is not { } redis)
+        if (!builder.AddRedis())
         {
             return builder;
         }
@@ -33,13 +33,13 @@ public static class DistributedMode
                 ProxyOptions.Read(config, RedisStreamUsageOptions.ClaimIdleVariable, (int)stream.ClaimIdle.TotalMilliseconds)));
         ProxyOptions.Read(builder.Configuration, RedisStreamUsageOptions.ClaimIdleVariable, 1);
 
-        services.AddRedisConnection(redis);
-        services.AddSingleton(provider => new RedisSubscriber(redis, provider.GetService<ILogger<RedisSubscriber>>()));
         services.AddSingleton<RedisOutage>();
 
-        // 1. Quotas: counted in Redis; QUOTA_FAIL_MODE decides what a request gets while Redis is unreachable.
+        // 1. Quotas: counted in Redis; QUOTA_FAIL_MODE decides what a request gets while Redis is unreachable. Leases of
+        // running requests' reservations are renewed, so what a killed instance held is given back.
         services.AddSingleton<RedisQuotaLedger>();
         services.Replace(ServiceDescriptor.Singleton<IQuotaLedger, RedisFailModeLedger>());
+        services.AddHostedService<RedisReservationRenewal>();
 
         // 2. Usage: appended to the stream, drained into the database by one writer per instance.
         services.Replace(ServiceDescriptor.Singleton<IUsageSink, RedisStreamUsageSink>());

@@ -10,6 +10,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
     public DbSet<SettingsRow> Settings => Set<SettingsRow>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
+    public DbSet<UsageDeadLetter> UsageDeadLetters => Set<UsageDeadLetter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -44,6 +45,13 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             daily.ToTable("usage_daily");
             daily.HasKey(d => new { d.KeyId, d.Day, d.Model });
             daily.Property(d => d.Model).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<UsageDeadLetter>(dead =>
+        {
+            dead.ToTable("usage_dead_letters");
+            dead.Property(d => d.Error).HasMaxLength(UsageDeadLetter.ErrorLength);
+            dead.HasIndex(d => d.EventId).IsUnique().HasDatabaseName("ix_usage_dead_letters_event_id");
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

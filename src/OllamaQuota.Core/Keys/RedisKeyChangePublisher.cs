@@ -1,7 +1,9 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Redis;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Core.Keys;
 
@@ -9,17 +11,18 @@ namespace OllamaQuota.Core.Keys;
 /// Distributed mode: tells every proxy instance of an admin change at once, on a Redis channel. Pub/sub is
 /// fire-and-forget, so a lost notice (Redis down, a proxy reconnecting) is caught by the proxies' revision poll.
 /// </summary>
-public sealed partial class RedisKeyChangePublisher(RedisConnection redis, ILogger<RedisKeyChangePublisher> logger)
+public sealed partial class RedisKeyChangePublisher(IConnectionMultiplexer redis, ILogger<RedisKeyChangePublisher> logger)
 {
-    public const string Channel = "oq:changes";
+    public static readonly RedisChannel Channel = RedisChannel.Literal("oq:changes");
 
     public async Task PublishAsync(string change, CancellationToken cancellationToken)
     {
         try
         {
-            await redis.PublishAsync(Channel, change, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            await redis.GetSubscriber().PublishAsync(Channel, change);
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisOutage.IsRedisFailure(e))
         {
             // The change is committed; failing the admin's request over a notice the poll will deliver would be wrong.
             LogPublishFailed(e, change);
@@ -34,14 +37,13 @@ public sealed partial class RedisKeyChangePublisher(RedisConnection redis, ILogg
 public static class RedisKeyChangePublisherExtensions
 {
     /// <summary>Publishes admin changes on Redis when <c>REDIS_URL</c> (or Aspire's connection string) is set.</summary>
-    public static IServiceCollection AddKeyChangePublishing(this IServiceCollection services, IConfiguration configuration)
+    public static IHostApplicationBuilder AddKeyChangePublishing(this IHostApplicationBuilder builder)
     {
-        if (RedisConfiguration.FromConfiguration(configuration) is { } redis)
+        if (builder.AddRedis())
         {
-            services.AddRedisConnection(redis);
-            services.AddSingleton<RedisKeyChangePublisher>();
+            builder.Services.AddSingleton<RedisKeyChangePublisher>();
         }
 
-        return services;
+        return builder;
     }
 }

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OllamaQuota.Core.Redis;
 
 namespace OllamaQuota.Core.Quotas;
 
@@ -10,7 +9,7 @@ namespace OllamaQuota.Core.Quotas;
 /// reserve does while Redis is unreachable. Closed: throw <see cref="RedisLedgerUnavailableException"/> (the proxy
 /// answers 503). Open: count in an <see cref="InProcessQuotaLedger"/> started fresh from the database for this
 /// outage, and say so loudly. A settle that cannot reach Redis is logged, never thrown, so the usage event of a
-/// request already served is still recorded.
+/// request already served is still recorded; the ledger keeps it and settles it once Redis is back.
 /// </summary>
 public sealed partial class RedisFailModeLedger(
     RedisQuotaLedger redisLedger,
@@ -31,7 +30,7 @@ public sealed partial class RedisFailModeLedger(
 
     public async ValueTask<ReserveResult> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken)
     {
-        RedisException? failure = null;
+        Exception? failure = null;
         var outageStarted = false;
         if (!outage.IsOngoing)
         {
@@ -42,7 +41,7 @@ public sealed partial class RedisFailModeLedger(
                 EndLocalCounting();
                 return result;
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisOutage.IsRedisFailure(e))
             {
                 outageStarted = outage.ReportFailure(e);
                 failure = e;
@@ -81,7 +80,8 @@ public sealed partial class RedisFailModeLedger(
 
         if (outage.IsOngoing)
         {
-            LogSettleLost(reservation.KeyId);
+            LogSettleDeferred(reservation.KeyId);
+            redisLedger.SettleLater(reservation, actualTokens, refund);
             return;
         }
 
@@ -90,11 +90,11 @@ public sealed partial class RedisFailModeLedger(
             await redisLedger.SettleAsync(reservation, actualTokens, refund, cancellationToken);
             outage.ReportSuccess();
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisOutage.IsRedisFailure(e))
         {
-            // The window keeps the reservation instead of the actual count until it closes or is rebuilt.
             outage.ReportFailure(e);
             LogSettleFailed(e, reservation.KeyId);
+            redisLedger.SettleLater(reservation, actualTokens, refund);
         }
     }
 
@@ -161,10 +161,10 @@ public sealed partial class RedisFailModeLedger(
     private partial void LogRefused(Guid keyId);
 
     [LoggerMessage(EventId = 2114, Level = LogLevel.Warning,
-        Message = "Settling a reservation of key {KeyId} in Redis failed; its window keeps the reserved tokens")]
+        Message = "Settling a reservation of key {KeyId} in Redis failed; it is settled once Redis answers again")]
     private partial void LogSettleFailed(Exception exception, Guid keyId);
 
     [LoggerMessage(EventId = 2115, Level = LogLevel.Warning,
-        Message = "Redis is unreachable: a reservation of key {KeyId} was not settled; its window keeps the reserved tokens")]
-    private partial void LogSettleLost(Guid keyId);
+        Message = "Redis is unreachable: a reservation of key {KeyId} is settled once it is back")]
+    private partial void LogSettleDeferred(Guid keyId);
 }

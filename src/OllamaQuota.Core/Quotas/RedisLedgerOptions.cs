@@ -17,6 +17,12 @@ public sealed class RedisLedgerOptions
     /// <summary><c>QUOTA_FAIL_MODE</c>: <c>closed</c> (default) or <c>open</c>.</summary>
     public QuotaFailMode FailMode { get; set; } = QuotaFailMode.Closed;
 
+    /// <summary>
+    /// How long Redis holds a reservation nobody renews: what a killed proxy, or a reserve whose reply was lost, holds
+    /// at most. Running requests renew theirs every third of it (see <see cref="RedisQuotaLedger"/>).
+    /// </summary>
+    public TimeSpan ReservationLease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often open mode repeats its warning while it serves without Redis.</summary>
     public TimeSpan OutageWarningInterval { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,12 +1,10 @@
-using OllamaQuota.Core.Redis;
-
 namespace OllamaQuota.Core.Quotas;
 
 /// <summary>
 /// Under <see cref="QuotaFailMode.Closed"/>, a reserve that could not reach Redis: the proxy answers 503 and forwards
 /// nothing, since a request it cannot count must not be served.
 /// </summary>
-public sealed class RedisLedgerUnavailableException : RedisException
+public sealed class RedisLedgerUnavailableException : Exception
 {
     public const string ClientMessage =
         "Quota checks are temporarily unavailable (the quota store cannot be reached), so the request was not forwarded. Try again shortly.";

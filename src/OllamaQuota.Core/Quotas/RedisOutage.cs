@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using OllamaQuota.Core.Redis;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Core.Quotas;
 
@@ -8,7 +8,7 @@ namespace OllamaQuota.Core.Quotas;
 /// failed on a lost connection, later calls skip Redis until the connection is back (it reconnects on its own),
 /// instead of each request waiting out the command timeout.
 /// </summary>
-public sealed partial class RedisOutage(RedisConnection redis, ILogger<RedisOutage> logger)
+public sealed partial class RedisOutage(IConnectionMultiplexer redis, ILogger<RedisOutage> logger)
 {
     private int _down;
 
@@ -26,6 +26,9 @@ public sealed partial class RedisOutage(RedisConnection redis, ILogger<RedisOuta
         LogOutageStarted(exception);
         return true;
     }
+
+    /// <summary>What counts as Redis failing: the library's errors and its timeouts (which are not <see cref="RedisException"/>s).</summary>
+    public static bool IsRedisFailure(Exception exception) => exception is RedisException or RedisTimeoutException;
 
     public void ReportSuccess()
     {

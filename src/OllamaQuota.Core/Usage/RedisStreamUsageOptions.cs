@@ -15,10 +15,13 @@ public sealed class RedisStreamUsageOptions
     /// <summary>Entries per read, and so per database batch.</summary>
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>How long one read waits on the server for new entries.</summary>
-    public TimeSpan Block { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long the writer waits before reading again after a read found nothing new.</summary>
+    public TimeSpan IdlePoll { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary><c>USAGE_CLAIM_IDLE_MS</c>: an entry delivered this long ago and still unacknowledged belongs to a writer presumed dead.</summary>
+    /// <summary>
+    /// <c>USAGE_CLAIM_IDLE_MS</c>: an entry delivered this long ago and still unacknowledged belongs to a writer presumed
+    /// dead, and so does a consumer with nothing pending that has not read for this long.
+    /// </summary>
     public TimeSpan ClaimIdle { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Pause before retrying after Redis or the database failed.</summary>

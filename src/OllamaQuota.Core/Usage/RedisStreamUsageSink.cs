@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Quotas;
-using OllamaQuota.Core.Redis;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Core.Usage;
 
@@ -12,7 +12,7 @@ namespace OllamaQuota.Core.Usage;
 /// events go to the embedded-mode channel and its batch writer instead, so none is dropped.
 /// </summary>
 public sealed partial class RedisStreamUsageSink(
-    RedisConnection redis,
+    IConnectionMultiplexer redis,
     RedisOutage outage,
     ChannelUsageSink fallback,
     IOptions<RedisStreamUsageOptions> options,
@@ -26,11 +26,12 @@ public sealed partial class RedisStreamUsageSink(
             try
             {
                 // No MAXLEN: trimming by length could drop entries no writer has stored yet; writers delete what they acknowledge.
-                await redis.ExecuteAsync("XADD", [options.Value.StreamKey, "*", .. RedisUsageEntry.ToFields(usage)], cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                await redis.GetDatabase().StreamAddAsync(options.Value.StreamKey, RedisUsageEntry.ToFields(usage));
                 outage.ReportSuccess();
                 return;
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisOutage.IsRedisFailure(e))
             {
                 outage.ReportFailure(e);
                 LogFallback(e, usage.Id);

@@ -1,42 +1,42 @@
 using System.Globalization;
 using OllamaQuota.Core.Data;
-using OllamaQuota.Core.Redis;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Core.Usage;
 
 /// <summary>A usage event as the field/value pairs of one stream entry, and back.</summary>
 public static class RedisUsageEntry
 {
-    /// <summary>The arguments of <c>XADD</c> after the stream key and id: field, value, field, value…</summary>
-    public static RedisArgument[] ToFields(UsageEvent usage)
+    /// <summary>The fields of the event's <c>XADD</c>.</summary>
+    public static NameValueEntry[] ToFields(UsageEvent usage)
     {
         ArgumentNullException.ThrowIfNull(usage);
         return
         [
-            "id", usage.Id.ToString("D"),
-            "key", usage.KeyId.ToString("D"),
-            "model", usage.Model,
-            "endpoint", usage.Endpoint,
-            "prompt", usage.PromptTokens,
-            "completion", usage.CompletionTokens,
-            "status", usage.StatusCode,
-            "ms", usage.DurationMs,
+            new("id", usage.Id.ToString("D")),
+            new("key", usage.KeyId.ToString("D")),
+            new("model", usage.Model),
+            new("endpoint", usage.Endpoint),
+            new("prompt", usage.PromptTokens),
+            new("completion", usage.CompletionTokens),
+            new("status", usage.StatusCode),
+            new("ms", usage.DurationMs),
 
             // Ticks keep the timestamp exact, so a redelivered event is the same row in every way.
-            "at", usage.CreatedAt.ToUniversalTime().Ticks,
+            new("at", usage.CreatedAt.ToUniversalTime().Ticks),
         ];
     }
 
     /// <summary>The event in an entry's fields, or null when they are missing or malformed.</summary>
-    public static UsageEvent? Parse(RespValue fields)
+    public static UsageEvent? Parse(NameValueEntry[] fields)
     {
+        ArgumentNullException.ThrowIfNull(fields);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var items = fields.AsArray();
-        for (var i = 0; i + 1 < items.Length; i += 2)
+        foreach (var field in fields)
         {
-            if (items[i].AsString() is { } name && items[i + 1].AsString() is { } value)
+            if (!field.Name.IsNull && !field.Value.IsNull)
             {
-                values[name] = value;
+                values[field.Name!] = field.Value!;
             }
         }
 

@@ -7,8 +7,9 @@ namespace OllamaQuota.Core.Usage;
 
 /// <summary>
 /// The one background writer of embedded mode: takes events from <see cref="ChannelUsageSink"/> and writes them in
-/// batches (full, or <see cref="UsageWriterOptions.FlushInterval"/> after the first event). A failed write is retried
-/// until it succeeds; at shutdown every event already accepted is written before the process exits.
+/// batches (full, or <see cref="UsageWriterOptions.FlushInterval"/> after the first event). Events the database
+/// rejects for good become dead letters and the rest of the batch is stored; any other failed write is retried until it
+/// succeeds. At shutdown every event already accepted is written before the process exits.
 /// </summary>
 public sealed partial class UsageBatchWriter(
     ChannelUsageSink sink,
@@ -76,9 +77,9 @@ public sealed partial class UsageBatchWriter(
         {
             try
             {
-                var inserted = await store.WriteBatchAsync(batch, CancellationToken.None);
+                var stored = await store.StoreAsync(batch, CancellationToken.None);
                 telemetry.RecordBatch(batch, time.GetUtcNow().UtcDateTime);
-                LogBatchWritten(batch.Count, inserted);
+                LogBatchWritten(batch.Count, stored.Inserted, stored.DeadLettered);
                 return;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -89,8 +90,8 @@ public sealed partial class UsageBatchWriter(
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Wrote a usage batch of {Count} events ({Inserted} new)")]
-    private partial void LogBatchWritten(int count, int inserted);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Wrote a usage batch of {Count} events ({Inserted} new, {DeadLettered} dead-lettered)")]
+    private partial void LogBatchWritten(int count, int inserted, int deadLettered);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Writing {Count} usage events failed (attempt {Attempt}); retrying")]
     private partial void LogBatchFailed(Exception exception, int count, int attempt);

@@ -1,5 +1,9 @@
 using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Quotas;
 
@@ -11,7 +15,8 @@ namespace OllamaQuota.Core.Usage;
 /// Redis stream entry claimed from a dead writer) therefore never count twice. SQL is the subset SQLite and
 /// PostgreSQL share (INSERT … ON CONFLICT, RETURNING).
 /// </summary>
-public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar)
+public sealed partial class UsageStore(
+    IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, UsageTelemetry telemetry, ILogger<UsageStore> logger)
 {
     /// <summary>Rows per INSERT on PostgreSQL: 9 parameters each stays far below its parameter limit.</summary>
     public const int PostgresRowsPerStatement = 500;
@@ -21,6 +26,45 @@ public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, Quota
     /// their number per statement: 500 rows made the writer cost more than the requests it recorded (bench/RESULTS.md).
     /// </summary>
     public const int SqliteRowsPerStatement = 50;
+
+    /// <summary>
+    /// Stores a batch as <see cref="WriteBatchAsync"/> does, except that events the database rejects for good (a value
+    /// that does not fit its column) are found by halving the batch, set aside in <c>usage_dead_letters</c>, and the
+    /// rest stored. Any other failure (the database unreachable, a deadlock, a missing table) throws: that is for the
+    /// caller to retry, since no row is at fault.
+    /// </summary>
+    public async Task<StoreResult> StoreAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new StoreResult(await WriteBatchAsync(events, cancellationToken), 0);
+        }
+        catch (Exception e) when (IsRejection(e))
+        {
+            if (events.Count == 1)
+            {
+                await DeadLetterAsync(events[0], e, cancellationToken);
+                return new StoreResult(0, 1);
+            }
+
+            var half = events.Count / 2;
+            var first = await StoreAsync([.. events.Take(half)], cancellationToken);
+            var second = await StoreAsync([.. events.Skip(half)], cancellationToken);
+            return new StoreResult(first.Inserted + second.Inserted, first.DeadLettered + second.DeadLettered);
+        }
+    }
+
+    /// <summary>
+    /// True when the database refused the data itself, which no retry can change: PostgreSQL's data exceptions (22…,
+    /// e.g. a value too long for its column) and integrity violations (23…); SQLite's constraint, type and size errors.
+    /// </summary>
+    public static bool IsRejection(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("22", StringComparison.Ordinal) || postgres.SqlState.StartsWith("23", StringComparison.Ordinal),
+        SqliteException sqlite => sqlite.SqliteErrorCode is SqliteTooBig or SqliteConstraint or SqliteMismatch,
+        { InnerException: { } inner } => IsRejection(inner),
+        _ => false,
+    };
 
     /// <summary>Returns how many of <paramref name="events"/> were new.</summary>
     public async Task<int> WriteBatchAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
@@ -68,6 +112,24 @@ public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, Quota
         });
     }
 
+    private async Task DeadLetterAsync(UsageEvent usage, Exception rejection, CancellationToken cancellationToken)
+    {
+        var error = rejection.GetBaseException().Message.Replace('\0', ' ');
+        error = error.Length > UsageDeadLetter.ErrorLength ? error[..UsageDeadLetter.ErrorLength] : error;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+
+        // Idempotent by event id, like the events themselves: a redelivered entry is set aside once.
+        var added = await db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO usage_dead_letters (event_id, payload, error, created_at) VALUES ({0}, {1}, {2}, {3}) ON CONFLICT (event_id) DO NOTHING",
+            [usage.Id, JsonSerializer.Serialize(usage), error, calendar.UtcNow],
+            cancellationToken);
+        if (added > 0)
+        {
+            telemetry.RecordDeadLetter();
+            LogDeadLettered(rejection, usage.Id, usage.KeyId, error);
+        }
+    }
+
     private static async Task<List<Guid>> InsertEventsAsync(QuotaDbContext db, UsageEvent[] events, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder(
@@ -113,4 +175,16 @@ public sealed class UsageStore(IDbContextFactory<QuotaDbContext> contexts, Quota
             parameters.Add(values[i]);
         }
     }
+
+    private const int SqliteTooBig = 18;
+    private const int SqliteConstraint = 19;
+    private const int SqliteMismatch = 20;
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Error,
+        Message = "The database refused usage event {EventId} of key {KeyId} for good ({Reason}); it is set aside in usage_dead_letters and the rest of its batch is stored")]
+    private partial void LogDeadLettered(Exception exception, Guid eventId, Guid keyId, string reason);
 }
+
+/// <param name="Inserted">Events stored now (not stored before).</param>
+/// <param name="DeadLettered">Events set aside as dead letters.</param>
+public readonly record struct StoreResult(int Inserted, int DeadLettered);

@@ -2,8 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
-using OllamaQuota.Core.Redis;
+using OllamaQuota.Core.Quotas;
 using OllamaQuota.Proxy.Keys;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Proxy.Settings;
 
@@ -11,7 +12,8 @@ namespace OllamaQuota.Proxy.Settings;
 /// Learns of admin changes by polling the settings row's revision (one small query per interval): when it moves,
 /// cached keys are dropped and the settings reloaded. Loads the settings before the proxy takes requests. In
 /// distributed mode it also listens on the Admin's Redis channel: a notice drops the cached keys at once and polls
-/// right away, and the poll remains the backstop for notices lost while Redis was unreachable.
+/// right away, and the poll remains the backstop for notices lost while Redis was unreachable (the library subscribes
+/// again by itself after a reconnect).
 /// </summary>
 public sealed partial class ChangeWatcher(
     IDbContextFactory<QuotaDbContext> contexts,
@@ -19,7 +21,7 @@ public sealed partial class ChangeWatcher(
     KeyCache keys,
     IOptions<ProxyOptions> options,
     ILogger<ChangeWatcher> logger,
-    RedisSubscriber? subscriber = null) : BackgroundService
+    IConnectionMultiplexer? redis = null) : BackgroundService
 {
     private static readonly TimeSpan SubscribeRetryDelay = TimeSpan.FromSeconds(5);
 
@@ -86,25 +88,26 @@ public sealed partial class ChangeWatcher(
     /// <summary>True once subscribed, or when there is nothing to subscribe to (embedded mode).</summary>
     private async Task<bool> TrySubscribeAsync(CancellationToken cancellationToken)
     {
-        if (subscriber is null || _subscribed)
+        if (redis is null || _subscribed)
         {
             return true;
         }
 
         try
         {
-            await subscriber.SubscribeAsync(RedisKeyChangePublisher.Channel, OnChangeNotice, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            await redis.GetSubscriber().SubscribeAsync(RedisKeyChangePublisher.Channel, (_, change) => OnChangeNotice(change!));
             _subscribed = true;
             return true;
         }
-        catch (RedisException e)
+        catch (Exception e) when (RedisOutage.IsRedisFailure(e))
         {
             LogSubscribeFailed(e);
             return false;
         }
     }
 
-    // Runs on the subscriber's reader loop, so it only drops the keys and wakes the poll, which reloads the settings.
+    // Runs on the library's message loop, so it only drops the keys and wakes the poll, which reloads the settings.
     private void OnChangeNotice(string change)
     {
         keys.Clear();

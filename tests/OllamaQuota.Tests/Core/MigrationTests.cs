@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Quotas;
@@ -60,9 +62,13 @@ public abstract class MigrationTests(DatabaseKind kind)
         }
 
         // The current code works on it: a usage batch adds to the release's roll-up row, a key is added beside its keys.
+        using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var telemetry = new UsageTelemetry(metrics.GetRequiredService<IMeterFactory>());
         var store = new UsageStore(
             services.GetRequiredService<IDbContextFactory<QuotaDbContext>>(),
-            new QuotaCalendar(TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"), TimeProvider.System));
+            new QuotaCalendar(TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"), TimeProvider.System),
+            telemetry,
+            NullLogger<UsageStore>.Instance);
         var written = await store.WriteBatchAsync(
             [new UsageEvent
             {

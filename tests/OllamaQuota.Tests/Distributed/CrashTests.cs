@@ -5,7 +5,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using OllamaQuota.Core.Keys;
-using OllamaQuota.Core.Redis;
 using OllamaQuota.Tests.Infrastructure;
 
 namespace OllamaQuota.Tests.Distributed;
@@ -85,7 +84,7 @@ public sealed class CrashTests
         try
         {
             await WaitUntilAliveAsync(client, second);
-            await using var redisClient = await RedisConnection.ConnectAsync(RedisConnectionOptions.Parse(redis.ConnectionString));
+            await using var redisClient = await redis.ConnectAsync();
             var models = served.Select(Model).ToHashSet();
             var deadline = DateTime.UtcNow.AddSeconds(30);
             List<string> stored;
@@ -93,7 +92,7 @@ public sealed class CrashTests
             {
                 await using var db = await TestDatabases.OpenAsync(databaseUrl);
                 stored = await db.UsageEvents.Select(e => e.Model).ToListAsync();
-                var drained = (await redisClient.ExecuteAsync("XLEN", "oq:usage")).AsInt64() == 0;
+                var drained = await redisClient.GetDatabase().StreamLengthAsync("oq:usage") == 0;
                 if ((models.IsSubsetOf(stored) && drained) || DateTime.UtcNow > deadline)
                 {
                     break;

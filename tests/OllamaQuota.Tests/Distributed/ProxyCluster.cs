@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
-using OllamaQuota.Core.Redis;
 using OllamaQuota.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Tests.Distributed;
 
@@ -15,7 +15,7 @@ public sealed class ProxyCluster : IAsyncDisposable
     private readonly bool _ownsRedis;
 
     private ProxyCluster(
-        RedisServerFixture redis, bool ownsRedis, FakeOllama ollama, string databaseUrl, RedisConnection connection, IReadOnlyList<ProxyHost> proxies)
+        RedisServerFixture redis, bool ownsRedis, FakeOllama ollama, string databaseUrl, ConnectionMultiplexer connection, IReadOnlyList<ProxyHost> proxies)
     {
         Redis = redis;
         _ownsRedis = ownsRedis;
@@ -31,8 +31,10 @@ public sealed class ProxyCluster : IAsyncDisposable
 
     public string DatabaseUrl { get; }
 
-    /// <summary>The test's own connection to the cluster's Redis.</summary>
-    public RedisConnection Connection { get; }
+    /// <summary>The test's own connection to the cluster's Redis (admin commands allowed).</summary>
+    public ConnectionMultiplexer Connection { get; }
+
+    public IDatabase Database => Connection.GetDatabase();
 
     public IReadOnlyList<ProxyHost> Proxies { get; }
 
@@ -55,7 +57,7 @@ public sealed class ProxyCluster : IAsyncDisposable
             proxies.Add(await ProxyHost.StartAsync(DatabaseKind.PostgreSql, settings: all, existingDatabaseUrl: databaseUrl, sharedOllama: ollama));
         }
 
-        var connection = await RedisConnection.ConnectAsync(RedisConnectionOptions.Parse(redis.ConnectionString));
+        var connection = await redis.ConnectAsync();
         return new ProxyCluster(redis, sharedRedis is null, ollama, databaseUrl, connection, proxies);
     }
 
@@ -87,7 +89,7 @@ public sealed class ProxyCluster : IAsyncDisposable
         }
     }
 
-    public async Task<long> StreamLengthAsync() => (await Connection.ExecuteAsync("XLEN", "oq:usage")).AsInt64();
+    public Task<long> StreamLengthAsync() => Database.StreamLengthAsync("oq:usage");
 
     public async ValueTask DisposeAsync()
     {

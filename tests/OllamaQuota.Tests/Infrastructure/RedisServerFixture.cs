@@ -7,6 +7,8 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using OllamaQuota.Core.Redis;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Tests.Infrastructure;
 
@@ -25,13 +27,14 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     private Process? _process;
 
     public RedisServerFixture()
-        : this(password: null, useTls: false)
+        : this(password: null, useTls: false, clusterEnabled: false)
     {
     }
 
-    private RedisServerFixture(string? password, bool useTls)
+    private RedisServerFixture(string? password, bool useTls, bool clusterEnabled)
     {
         Password = password;
+        ClusterEnabled = clusterEnabled;
         if (useTls)
         {
             Certificate = CreateSelfSignedCertificate(_directory);
@@ -43,6 +46,9 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     public int Port { get; private set; }
 
     public string? Password { get; }
+
+    /// <summary>Started as a Redis Cluster node (see <see cref="RedisClusterFixture"/>).</summary>
+    public bool ClusterEnabled { get; }
 
     /// <summary>The server's self-signed certificate when started with TLS (the port then speaks TLS only).</summary>
     public X509Certificate2? Certificate { get; }
@@ -56,9 +62,9 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>Last lines redis-server printed, for assertion messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
-    public static async Task<RedisServerFixture> StartAsync(string? password = null, bool useTls = false)
+    public static async Task<RedisServerFixture> StartAsync(string? password = null, bool useTls = false, bool clusterEnabled = false)
     {
-        var server = new RedisServerFixture(password, useTls);
+        var server = new RedisServerFixture(password, useTls, clusterEnabled);
         try
         {
             await server.StartAsync();
@@ -68,6 +74,61 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         {
             await server.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A connection of the test's own, through the same URL parsing as the services, with admin commands allowed
+    /// (FLUSHALL, CLIENT PAUSE, …) and failing at once if the server cannot be reached.
+    /// </summary>
+    public async Task<ConnectionMultiplexer> ConnectAsync(Action<ConfigurationOptions>? configure = null)
+    {
+        var options = RedisUrl.Parse(ConnectionString, RedisConfiguration.Variable);
+        options.AllowAdmin = true;
+        configure?.Invoke(options);
+        return await ConnectionMultiplexer.ConnectAsync(options);
+    }
+
+    /// <summary>Sends one command over a connection of its own and returns the raw reply, so setting up a server does not depend on the client.</summary>
+    public async Task<string> RawCommandAsync(params string[] arguments)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var client = new TcpClient();
+        await client.ConnectAsync(Host, Port, timeout.Token);
+        await using var stream = client.GetStream();
+        var command = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
+        foreach (var argument in arguments)
+        {
+            command.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+        }
+
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()), timeout.Token);
+        var reply = new StringBuilder();
+        var buffer = new byte[16 * 1024];
+        do
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+        while (!IsComplete(reply.ToString()));
+
+        return reply.ToString();
+
+        // Simple replies end at their first line; a bulk reply once its announced length has arrived.
+        static bool IsComplete(string text)
+        {
+            var lineEnd = text.IndexOf("\r\n", StringComparison.Ordinal);
+            if (lineEnd < 0)
+            {
+                return false;
+            }
+
+            return text[0] != '$' || text.Length >= lineEnd + 2 + int.Parse(text.AsSpan(1, lineEnd - 1), System.Globalization.CultureInfo.InvariantCulture) + 2;
         }
     }
 
@@ -199,7 +260,10 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
             : ["--port", "0", "--tls-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                "--tls-cert-file", Path.Combine(_directory, "server.crt"), "--tls-key-file", Path.Combine(_directory, "server.key"),
                "--tls-ca-cert-file", Path.Combine(_directory, "server.crt"), "--tls-auth-clients", "no"];
-        foreach (var argument in ports.Concat(common))
+        string[] cluster = ClusterEnabled
+            ? ["--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_directory, "nodes.conf"), "--cluster-node-timeout", "5000"]
+            : [];
+        foreach (var argument in ports.Concat(common).Concat(cluster))
         {
             info.ArgumentList.Add(argument);
         }

@@ -1,9 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
-using OllamaQuota.Core.Redis;
 using OllamaQuota.Core.Usage;
 using OllamaQuota.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Tests.Quotas;
 
@@ -15,12 +16,32 @@ public sealed class InProcessLedgerContractTests : LedgerContractTests
 
 public sealed class RedisLedgerContractTests(RedisServerFixture server) : LedgerContractTests, IClassFixture<RedisServerFixture>
 {
-    private RedisConnection? _redis;
+    private ConnectionMultiplexer? _redis;
 
     protected override async Task<IQuotaLedger> CreateLedgerAsync(QuotaCalendar calendar, IQuotaBaseline baseline, IOptions<QuotaOptions> options)
     {
-        _redis = await RedisConnection.ConnectAsync(RedisConnectionOptions.Parse(server.ConnectionString));
-        return new RedisQuotaLedger(_redis, calendar, baseline, options);
+        _redis = await server.ConnectAsync();
+        return RedisLedger(_redis, calendar, baseline, options);
+    }
+
+    protected override async ValueTask DisposeLedgerAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The same contract on a Redis Cluster of three masters: each key's scripts run on the master of its slot.</summary>
+public sealed class RedisClusterLedgerContractTests(RedisClusterFixture cluster) : LedgerContractTests, IClassFixture<RedisClusterFixture>
+{
+    private ConnectionMultiplexer? _redis;
+
+    protected override async Task<IQuotaLedger> CreateLedgerAsync(QuotaCalendar calendar, IQuotaBaseline baseline, IOptions<QuotaOptions> options)
+    {
+        _redis = await cluster.ConnectAsync();
+        return RedisLedger(_redis, calendar, baseline, options);
     }
 
     protected override async ValueTask DisposeLedgerAsync()
@@ -329,6 +350,10 @@ public abstract class LedgerContractTests : IAsyncLifetime
     protected abstract Task<IQuotaLedger> CreateLedgerAsync(QuotaCalendar calendar, IQuotaBaseline baseline, IOptions<QuotaOptions> options);
 
     protected virtual ValueTask DisposeLedgerAsync() => ValueTask.CompletedTask;
+
+    protected static RedisQuotaLedger RedisLedger(
+        IConnectionMultiplexer redis, QuotaCalendar calendar, IQuotaBaseline baseline, IOptions<QuotaOptions> options) =>
+        new(redis, calendar, baseline, options, Options.Create(new RedisLedgerOptions()), NullLogger<RedisQuotaLedger>.Instance);
 
     private Task<ReserveResult> ReserveAsync(Guid key, QuotaLimits limits, long prompt = 5, long? clientMax = null, bool generates = true) =>
         _ledger.ReserveAsync(new ReserveRequest(key, limits, prompt, clientMax, generates), CancellationToken.None).AsTask();

@@ -2,13 +2,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
-using OllamaQuota.Core.Redis;
 using OllamaQuota.Core.Usage;
 using OllamaQuota.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace OllamaQuota.Tests.Quotas;
 
-/// <summary>What only the Redis ledger has: its key layout, expiry, and rebuilding counters Redis has lost.</summary>
+/// <summary>What only the Redis ledger has: its key layout, expiry, rebuilding lost counters, and reservation leases.</summary>
 public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFixture<RedisServerFixture>, IAsyncLifetime
 {
     // 2026-11-22 12:00 in Berlin (UTC+1).
@@ -16,13 +16,15 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
 
     private readonly ManualTimeProvider _clock = new(Noon);
     private readonly FakeBaseline _baseline = new();
-    private RedisConnection _redis = null!;
+    private ConnectionMultiplexer _redis = null!;
+    private IDatabase _db = null!;
     private RedisQuotaLedger _ledger = null!;
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisConnection.ConnectAsync(RedisConnectionOptions.Parse(server.ConnectionString));
-        _ledger = new RedisQuotaLedger(_redis, Calendar(), _baseline, Options.Create(new QuotaOptions()));
+        _redis = await server.ConnectAsync();
+        _db = _redis.GetDatabase();
+        _ledger = Ledger(_redis);
     }
 
     public async Task DisposeAsync() => await _redis.DisposeAsync();
@@ -37,12 +39,110 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
         var day = $"oq:{{k:{key}}}:d:2026-11-22";
         var month = $"oq:{{k:{key}}}:m:2026-11";
         Assert.Equal(day, RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22)));
-        Assert.Equal(["req", "1", "tok", "10"], (await _redis.ExecuteAsync("HGETALL", day)).AsArray().Select(v => v.AsString()));
-        Assert.Equal(["req", "1", "tok", "10"], (await _redis.ExecuteAsync("HGETALL", month)).AsArray().Select(v => v.AsString()));
+        Assert.Equal(["req", "1", "tok", "10"], (await _db.HashGetAllAsync(day)).SelectMany(e => new[] { e.Name.ToString(), e.Value.ToString() }));
+        Assert.Equal(["req", "1", "tok", "10"], (await _db.HashGetAllAsync(month)).SelectMany(e => new[] { e.Name.ToString(), e.Value.ToString() }));
 
         // Midnight is 12 h away, the month's end 8.5 days; each is kept one day longer.
         AssertNear(TimeSpan.FromHours(12 + 24), await TimeToLiveAsync(day));
         AssertNear(TimeSpan.FromDays(8.5 + 1), await TimeToLiveAsync(month));
+    }
+
+    [Fact]
+    public async Task Reserve_Allowed_RecordsTheReservationUnderTheKeysHashTagUntilSettled()
+    {
+        var key = Guid.NewGuid();
+        var reservations = RedisQuotaLedger.ReservationsKey(key);
+        var expiries = RedisQuotaLedger.ExpiriesKey(key);
+
+        var reservation = (await ReserveAsync(key, new QuotaLimits(1000, null, null, null), prompt: 10, generates: false)).Reservation!;
+
+        Assert.StartsWith($"oq:{{k:{key}}}:", reservations, StringComparison.Ordinal);
+        Assert.StartsWith($"oq:{{k:{key}}}:", expiries, StringComparison.Ordinal);
+        Assert.Equal("10 2026-11-22 2026-11", (string?)(await _db.HashGetAllAsync(reservations)).Single().Value);
+        Assert.Equal(1, await _db.SortedSetLengthAsync(expiries));
+        AssertNear(TimeSpan.FromDays(8.5 + 1), await TimeToLiveAsync(reservations));
+
+        await _ledger.SettleAsync(reservation, 10, refund: false, CancellationToken.None);
+
+        Assert.False(await _db.KeyExistsAsync(reservations));
+        Assert.False(await _db.KeyExistsAsync(expiries));
+        Assert.Equal(0, _ledger.HeldCount);
+    }
+
+    [Fact]
+    public async Task Reserve_ReplyNeverSeen_TokensGivenBackOnceTheLeaseRunsOut()
+    {
+        var key = Guid.NewGuid();
+        var day = RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22));
+        var limits = new QuotaLimits(1000, null, 10, null);
+        var lease = TimeSpan.FromSeconds(1);
+        await using var relay = new ReplyDroppingRelay(server.Host, server.Port);
+        await using var impatient = await ConnectionMultiplexer.ConnectAsync(
+            new ConfigurationOptions { EndPoints = { { server.Host, relay.Port } }, AsyncTimeout = 300, SyncTimeout = 300 });
+        var lost = Ledger(impatient, lease);
+        var patient = Ledger(_redis, lease);
+        var served = (await patient.ReserveAsync(Request(key, limits, prompt: 1, generates: false), CancellationToken.None)).Reservation!;
+        await patient.SettleAsync(served, 1, refund: false, CancellationToken.None);
+
+        // Redis runs the reserve, but its reply never reaches the client: the tokens are held, and nobody knows the
+        // reservation to settle it.
+        relay.DropReplies = true;
+        await Assert.ThrowsAsync<RedisTimeoutException>(() => lost.ReserveAsync(Request(key, limits, prompt: 500, generates: false), CancellationToken.None).AsTask());
+        relay.DropReplies = false;
+        await WaitUntilAsync(async () => (long)await _db.HashGetAsync(day, "tok") == 501);
+        Assert.Equal(0, lost.HeldCount);
+
+        // Once the lease has run out, the next reserve of that key gives them back, and the request with them. Each
+        // probe is settled at once, so it stays counted however long the probing takes.
+        var probes = 0;
+        WindowStatus? tokens = null;
+        await WaitUntilAsync(async () =>
+        {
+            probes++;
+            var probe = await patient.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None);
+            await patient.SettleAsync(probe.Reservation!, 0, refund: false, CancellationToken.None);
+            tokens = probe.Status.Tokens;
+            return tokens?.Remaining == 999;
+        });
+
+        Assert.Equal(new WindowStatus(1000, 999, 12 * 3600), tokens);
+        Assert.Equal(1 + probes, (long)await _db.HashGetAsync(day, "req"));
+    }
+
+    [Fact]
+    public async Task Renew_RequestStillRunning_KeepsItsReservationPastTheLease()
+    {
+        var key = Guid.NewGuid();
+        var limits = new QuotaLimits(1000, null, null, null);
+        var ledger = Ledger(_redis, TimeSpan.FromSeconds(2));
+        var running = (await ledger.ReserveAsync(Request(key, limits, prompt: 100, generates: false), CancellationToken.None)).Reservation!;
+
+        // Two and a half leases long, renewed more often than the lease runs out, as the renewal service does.
+        for (var round = 0; round < 10; round++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            await ledger.RenewAsync(CancellationToken.None);
+        }
+
+        var probe = await ledger.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None);
+        Assert.Equal(900, probe.Status.Tokens?.Remaining);
+        await ledger.SettleAsync(running, 40, refund: false, CancellationToken.None);
+        Assert.Equal(960, (await ledger.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None)).Status.Tokens?.Remaining);
+    }
+
+    [Fact]
+    public async Task Settle_AfterTheLeaseRanOut_ChargesWhatWasUsed()
+    {
+        var key = Guid.NewGuid();
+        var limits = new QuotaLimits(1000, null, null, null);
+        var ledger = Ledger(_redis, TimeSpan.FromMilliseconds(300));
+        var late = (await ledger.ReserveAsync(Request(key, limits, prompt: 100, generates: false), CancellationToken.None)).Reservation!;
+        await WaitUntilAsync(async () =>
+            (await ledger.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None)).Status.Tokens?.Remaining == 1000);
+
+        await ledger.SettleAsync(late, 30, refund: false, CancellationToken.None);
+
+        Assert.Equal(970, (await ledger.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None)).Status.Tokens?.Remaining);
     }
 
     [Fact]
@@ -54,11 +154,11 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
         Assert.True((await ReserveAsync(key, limits)).Allowed);
         _baseline.Usage[key] = new KeyUsage(new UsageTotals(2, 20, 40), new UsageTotals(2, 20, 40));
 
-        await _redis.ExecuteAsync("FLUSHALL");
+        await _db.ExecuteAsync("FLUSHALL");
 
         var refused = await ReserveAsync(key, limits);
         Assert.Equal(QuotaLimitKind.DailyRequests, refused.Refusal?.Limit);
-        Assert.Equal("2", (await _redis.ExecuteAsync("HGET", RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22)), "req")).AsString());
+        Assert.Equal("2", (string?)await _db.HashGetAsync(RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22)), "req"));
     }
 
     [Fact]
@@ -70,8 +170,8 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => ReserveAsync(key, limits, prompt: 1, generates: false))));
 
-        Assert.Equal(23, (await _redis.ExecuteAsync("HGET", RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22)), "req")).AsInt64());
-        Assert.Equal(27, (await _redis.ExecuteAsync("HGET", RedisQuotaLedger.MonthKey(key, new DateOnly(2026, 11, 22)), "req")).AsInt64());
+        Assert.Equal(23, (long)await _db.HashGetAsync(RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22)), "req"));
+        Assert.Equal(27, (long)await _db.HashGetAsync(RedisQuotaLedger.MonthKey(key, new DateOnly(2026, 11, 22)), "req"));
     }
 
     [Fact]
@@ -93,7 +193,7 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
         var key = Guid.NewGuid();
         await ReserveAsync(key, QuotaLimits.Unlimited);
 
-        await _redis.ExecuteAsync("SCRIPT", "FLUSH");
+        await _db.ExecuteAsync("SCRIPT", "FLUSH");
 
         Assert.True((await ReserveAsync(key, new QuotaLimits(null, null, 2, null))).Allowed);
         Assert.False((await ReserveAsync(key, new QuotaLimits(null, null, 2, null))).Allowed);
@@ -104,11 +204,11 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
     {
         var key = Guid.NewGuid();
         var reservation = (await ReserveAsync(key, QuotaLimits.Unlimited)).Reservation!;
-        await _redis.ExecuteAsync("DEL", RedisQuotaLedger.DayKey(key, reservation.Day));
+        await _db.KeyDeleteAsync(RedisQuotaLedger.DayKey(key, reservation.Day));
 
         await _ledger.SettleAsync(reservation, 50, refund: false, CancellationToken.None);
 
-        Assert.Equal(0, (await _redis.ExecuteAsync("EXISTS", RedisQuotaLedger.DayKey(key, reservation.Day))).AsInt64());
+        Assert.False(await _db.KeyExistsAsync(RedisQuotaLedger.DayKey(key, reservation.Day)));
     }
 
     [Fact]
@@ -148,15 +248,48 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
         Assert.False((await fixture.Ledger.ReserveAsync(Request(key, limits), CancellationToken.None)).Allowed);
 
         await own.StartAsync();
-        await WaitUntilAsync(() => fixture.Connection.IsConnected);
+        await WaitUntilAsync(() => Task.FromResult(fixture.Connection.IsConnected));
         var shared = await fixture.Ledger.ReserveAsync(Request(key, limits), CancellationToken.None);
         Assert.Equal(2, shared.Status.Requests?.Limit - shared.Status.Requests?.Remaining);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    [Fact]
+    public async Task FailModeOpen_SettleWhileRedisIsAway_IsAppliedOnceItIsBack()
+    {
+        await using var own = await RedisServerFixture.StartAsync();
+        await using var fixture = await FailModeAsync(own, QuotaFailMode.Open);
+        var key = Guid.NewGuid();
+        var limits = new QuotaLimits(1000, null, null, null);
+        var reservation = (await fixture.Ledger.ReserveAsync(Request(key, limits, prompt: 100, generates: false), CancellationToken.None)).Reservation!;
+
+        // Redis stops answering without dropping the connection, so the counters survive the outage.
+        await using (var admin = await own.ConnectAsync())
+        {
+            await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", 2500, "ALL");
+        }
+
+        await fixture.Ledger.SettleAsync(reservation, 30, refund: false, CancellationToken.None);
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await fixture.RedisLedger.RenewAsync(CancellationToken.None);
+                return fixture.RedisLedger.HeldCount == 0;
+            }
+            catch (RedisTimeoutException)
+            {
+                return false;
+            }
+        });
+
+        var after = await fixture.RedisLedger.ReserveAsync(Request(key, limits, prompt: 0, generates: false), CancellationToken.None);
+        Assert.Equal(970, after.Status.Tokens?.Remaining);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
             await Task.Delay(50);
@@ -166,9 +299,13 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
     private static void AssertNear(TimeSpan expected, TimeSpan actual) =>
         Assert.True((expected - actual).Duration() < TimeSpan.FromMinutes(1), $"expected about {expected}, got {actual}");
 
-    private async Task<TimeSpan> TimeToLiveAsync(string key) => TimeSpan.FromMilliseconds((await _redis.ExecuteAsync("PTTL", key)).AsInt64());
+    private async Task<TimeSpan> TimeToLiveAsync(string key) => (await _db.KeyTimeToLiveAsync(key)) ?? TimeSpan.Zero;
 
     private QuotaCalendar Calendar() => new(TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"), _clock);
+
+    private RedisQuotaLedger Ledger(IConnectionMultiplexer redis, TimeSpan? lease = null) => new(
+        redis, Calendar(), _baseline, Options.Create(new QuotaOptions()),
+        Options.Create(new RedisLedgerOptions { ReservationLease = lease ?? TimeSpan.FromSeconds(30) }), NullLogger<RedisQuotaLedger>.Instance);
 
     private static ReserveRequest Request(Guid key, QuotaLimits limits, long prompt = 5, bool generates = true) =>
         new(key, limits, prompt, null, generates);
@@ -178,20 +315,23 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
 
     private async Task<FailModeFixture> FailModeAsync(RedisServerFixture own, QuotaFailMode mode)
     {
-        var options = RedisConnectionOptions.Parse(own.ConnectionString);
-        options.CommandTimeout = TimeSpan.FromSeconds(1);
-        var connection = await RedisConnection.ConnectAsync(options);
+        var connection = await own.ConnectAsync(options =>
+        {
+            options.AsyncTimeout = options.SyncTimeout = 1000;
+            options.AbortOnConnectFail = false;
+        });
         var calendar = Calendar();
         var quota = Options.Create(new QuotaOptions());
+        var redisLedger = Ledger(connection);
         var ledger = new RedisFailModeLedger(
-            new RedisQuotaLedger(connection, calendar, _baseline, quota),
+            redisLedger,
             new RedisOutage(connection, NullLogger<RedisOutage>.Instance),
             calendar, _baseline, quota, Options.Create(new RedisLedgerOptions { FailMode = mode }), _clock,
             NullLogger<RedisFailModeLedger>.Instance);
-        return new FailModeFixture(connection, ledger);
+        return new FailModeFixture(connection, redisLedger, ledger);
     }
 
-    private sealed record FailModeFixture(RedisConnection Connection, RedisFailModeLedger Ledger) : IAsyncDisposable
+    private sealed record FailModeFixture(ConnectionMultiplexer Connection, RedisQuotaLedger RedisLedger, RedisFailModeLedger Ledger) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Connection.DisposeAsync();
     }

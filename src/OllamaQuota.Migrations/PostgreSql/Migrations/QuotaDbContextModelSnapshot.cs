@@ -150,6 +150,44 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                     b.ToTable("usage_daily", (string)null);
                 });
 
+            modelBuilder.Entity("OllamaQuota.Core.Data.UsageDeadLetter", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.HasKey("Id")
+                        .HasName("pk_usage_dead_letters");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_dead_letters_event_id");
+
+                    b.ToTable("usage_dead_letters", (string)null);
+                });
+
             modelBuilder.Entity("OllamaQuota.Core.Data.UsageEvent", b =>
                 {
                     b.Property<Guid>("Id")

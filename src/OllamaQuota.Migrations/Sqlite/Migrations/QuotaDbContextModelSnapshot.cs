@@ -145,6 +145,42 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.ToTable("usage_daily", (string)null);
                 });
 
+            modelBuilder.Entity("OllamaQuota.Core.Data.UsageDeadLetter", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.HasKey("Id")
+                        .HasName("pk_usage_dead_letters");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_usage_dead_letters_event_id");
+
+                    b.ToTable("usage_dead_letters", (string)null);
+                });
+
             modelBuilder.Entity("OllamaQuota.Core.Data.UsageEvent", b =>
                 {
                     b.Property<Guid>("Id")
