@@ -7,11 +7,13 @@ internal static class AdminUiResources
 
     /// <summary>
     /// Vite's dev server (hot reload) in front of the admin: vite.config.ts proxies /api to ADMIN_URL. Before it,
-    /// `npm install` brings node_modules up to date (quick when nothing changed).
+    /// `npm install` brings node_modules up to date (quick when nothing changed). The admin itself serves the UI's
+    /// last build (dist/, as under start.sh) when there is one, so the SSH-tunnel address works here too.
     /// </summary>
     public static IResourceBuilder<ExecutableResource> AddAdminUiDevServer(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> admin)
     {
         var directory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "OllamaQuota.AdminUi"));
+        admin.WithEnvironment("ADMIN_UI_PATH", Path.Combine(directory, "dist"));
         var devServer = builder.AddExecutable("admin-ui", "npm", directory, "run", "dev");
         var install = builder.AddExecutable("admin-ui-install", "npm", directory, "install", "--no-audit", "--no-fund")
             .WithParentRelationship(devServer);

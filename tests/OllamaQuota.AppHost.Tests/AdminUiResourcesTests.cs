@@ -12,7 +12,7 @@ namespace OllamaQuota.AppHost.Tests;
 public sealed class AdminUiResourcesTests
 {
     [Fact]
-    public async Task AddAdminUiDevServer_RunMode_RunsViteAfterInstallInFrontOfTheAdmin()
+    public async Task AddAdminUiDevServer_RunMode_RunsViteAfterInstallInFrontOfTheAdminWhichServesTheBuild()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.OllamaQuota_AppHost>(timeout.Token);
@@ -30,6 +30,9 @@ public sealed class AdminUiResourcesTests
         Assert.Equal((5173, false), (endpoint.Port, endpoint.IsExternal));
         var adminUrl = Assert.IsType<EndpointReference>((await EnvironmentAsync(devServer, timeout.Token))["ADMIN_URL"]);
         Assert.Equal(("admin", "http"), (adminUrl.Resource.Name, adminUrl.EndpointName));
+
+        var admin = builder.Resources.Single(resource => resource.Name == "admin");
+        Assert.Equal(Path.Combine(devServer.WorkingDirectory, "dist"), (await EnvironmentAsync(admin, timeout.Token))["ADMIN_UI_PATH"]);
 
         var waits = devServer.Annotations.OfType<WaitAnnotation>().Select(wait => (wait.Resource.Name, wait.WaitType)).ToArray();
         Assert.Contains(("admin-ui-install", WaitType.WaitForCompletion), waits);
