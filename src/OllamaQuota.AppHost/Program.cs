@@ -22,7 +22,7 @@ var initDb = builder.AddService<Projects.OllamaQuota_Admin>("init-db", servers, 
 
 // 2. Endpoints are not proxied by Aspire: each service binds <X>_HOST:<X>_PORT itself, as everywhere else, on the
 //    fixed ports of the docs and the SSH tunnel (PROXY_PORT / ADMIN_PORT move them). The services need Redis and
-//    Ollama answering, but not the model download, which the dashboard shows as a resource of its own.
+//    Ollama answering, but not the model download (ollama-pull, a resource of its own).
 var proxy = builder.AddService<Projects.OllamaQuota_Proxy>("proxy", servers, defaultModel, ServiceImage.Proxy)
     .WithHttpEndpoint(port: builder.PortSetting("PROXY_PORT", 8000), env: "PROXY_PORT", isProxied: false)
     .WithEndpoint("http", endpoint => endpoint.TargetHost = listenHost)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -93,12 +94,17 @@ public sealed class RunningAppHost : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        // Stops every process DCP started, then DCP itself and its API server.
+        // Stops every process DCP started, then DCP. Its API server watches this process and its controllers watch
+        // the API server: both end on their own a moment after the app is disposed, and are waited for, so that
+        // nothing the suite started outlives it.
+        var dcp = DcpProcesses();
         if (_app is not null)
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+
+        await WaitForExitAsync(dcp, TimeSpan.FromMinutes(1));
 
         if (_builder is not null)
         {
@@ -113,6 +119,71 @@ public sealed class RunningAppHost : IAsyncLifetime
         if (_redis is not null)
         {
             await _redis.DisposeAsync();
+        }
+    }
+
+    /// <summary>The DCP processes serving this test process: those watching it, and those watching them.</summary>
+    private static List<Process> DcpProcesses()
+    {
+        var commandLines = Directory.Exists("/proc")
+            ? Directory.EnumerateDirectories("/proc")
+                .Select(directory => (Id: int.TryParse(Path.GetFileName(directory), out var id) ? id : 0, Directory: directory))
+                .Where(entry => entry.Id > 0)
+                .Select(entry => (entry.Id, CommandLine: ReadCommandLine(entry.Directory)))
+                .Where(entry => entry.CommandLine.Contains("/dcp ", StringComparison.Ordinal))
+                .ToList()
+            : [];
+        var watched = new HashSet<int> { System.Environment.ProcessId };
+        var found = new List<Process>();
+        for (var added = true; added;)
+        {
+            var next = commandLines.Where(entry => !watched.Contains(entry.Id) && watched.Any(id => entry.CommandLine.Contains($" --monitor {id} ", StringComparison.Ordinal))).ToList();
+            added = next.Count > 0;
+            foreach (var (id, _) in next)
+            {
+                watched.Add(id);
+                try
+                {
+                    found.Add(Process.GetProcessById(id));
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static string ReadCommandLine(string procDirectory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(procDirectory, "cmdline")).Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private static async Task WaitForExitAsync(List<Process> processes, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        foreach (var process in processes)
+        {
+            using (process)
+            {
+                try
+                {
+                    await process.WaitForExitAsync(cancel.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
         }
     }
 
