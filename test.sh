@@ -27,21 +27,21 @@ passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
-# 2. xunit.
+# 2. xunit: every test project of the solution (the main suite and the AppHost's), one .trx file each.
 step "xunit (dotnet test)"
-dotnet test "$root/OllamaQuota.slnx" --logger "trx;LogFileName=xunit.trx" --results-directory "$out/xunit" 2>&1 | tee "$out/xunit.log"
+dotnet test "$root/OllamaQuota.slnx" --logger "trx;LogFilePrefix=xunit" --results-directory "$out/xunit" 2>&1 | tee "$out/xunit.log"
 xunit_status=${PIPESTATUS[0]}
-trx=$(ls "$out"/xunit/*.trx 2>/dev/null | head -1)
-if [ -n "$trx" ]; then
+x_failed_all=0
+for trx in "$out"/xunit/*.trx; do
+  [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx")
   x_passed=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
-  x_failed=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
   x_total=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
   # Tests that did not run (a crashed host, an error outside any test) count as failed.
-  x_failed=$((x_total - x_passed))
-  count "$x_passed" "$x_failed"
-fi
-if [ "$xunit_status" -ne 0 ] && [ "${x_failed:-0}" -eq 0 ]; then count 0 1; fi
+  count "$x_passed" "$((x_total - x_passed))"
+  x_failed_all=$((x_failed_all + x_total - x_passed))
+done
+if [ "$xunit_status" -ne 0 ] && [ "$x_failed_all" -eq 0 ]; then count 0 1; fi
 
 # 3. Admin UI: Vitest, then the end-to-end test in Chromium.
 ui="$root/src/OllamaQuota.AdminUi"
