@@ -5,10 +5,10 @@ using OllamaQuota.Core.Hosting;
 namespace OllamaQuota.Admin.Apis;
 
 /// <summary>
-/// Reads a request body as one JSON object, bounded by <see cref="AdminOptions.MaxBodyBytes"/>. Handlers validate
-/// fields themselves so that each error names its field and an absent field can be told from an explicit null.
-/// The Content-Type is not checked: curl's -d sends form-urlencoded, and the bearer header already rules out
-/// cross-site form posts.
+/// Reads a request body as one JSON object, bounded by <see cref="AdminOptions.MaxBodyBytes"/> and held to
+/// <see cref="StrictJson"/>, so that reading any of its text cannot throw. Handlers validate fields themselves so
+/// that each error names its field and an absent field can be told from an explicit null. The Content-Type is not
+/// checked: curl's -d sends form-urlencoded, and the bearer header already rules out cross-site form posts.
 /// </summary>
 internal static class JsonBody
 {
@@ -21,16 +21,17 @@ internal static class JsonBody
             return (default, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body is larger than {maxBytes} bytes."));
         }
 
-        try
+        var (document, invalid) = StrictJson.Parse(body.Memory);
+        if (document is null)
         {
-            using var document = JsonDocument.Parse(body.Memory);
+            return (default, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", invalid!));
+        }
+
+        using (document)
+        {
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? (document.RootElement.Clone(), null)
                 : (default, Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object."));
-        }
-        catch (JsonException e)
-        {
-            return (default, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}"));
         }
     }
 

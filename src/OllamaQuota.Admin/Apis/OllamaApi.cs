@@ -64,7 +64,7 @@ public static class OllamaApi
             return TypedResults.ValidationProblem(fields.Errors, title: "The connection was not tested.");
         }
 
-        url = url!.Trim().TrimEnd('/');
+        url = SettingsValidation.NormalizeOllamaUrl(url!);
         try
         {
             var version = await clients.CreateClient(HttpClientName)

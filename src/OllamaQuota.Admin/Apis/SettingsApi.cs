@@ -69,7 +69,7 @@ public static class SettingsApi
         var row = await db.Settings.SingleAsync(cancellationToken);
         if (hasUrl)
         {
-            row.OllamaUrl = url!.Trim().TrimEnd('/');
+            row.OllamaUrl = SettingsValidation.NormalizeOllamaUrl(url!);
         }
 
         if (hasModel)

@@ -17,9 +17,9 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
         modelBuilder.Entity<ApiKey>(key =>
         {
             key.ToTable("api_keys");
-            key.Property(k => k.Name).HasMaxLength(200);
-            key.Property(k => k.KeyPrefix).HasMaxLength(32);
-            key.Property(k => k.KeyHash).HasMaxLength(64);
+            key.Property(k => k.Name).HasMaxLength(ColumnLengths.KeyName);
+            key.Property(k => k.KeyPrefix).HasMaxLength(ColumnLengths.KeyPrefix);
+            key.Property(k => k.KeyHash).HasMaxLength(ColumnLengths.KeyHash);
             key.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ix_api_keys_key_hash");
         });
 
@@ -27,16 +27,16 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
         {
             settings.ToTable("settings");
             settings.Property(s => s.Id).ValueGeneratedNever();
-            settings.Property(s => s.OllamaUrl).HasMaxLength(2048);
-            settings.Property(s => s.DefaultModel).HasMaxLength(200);
+            settings.Property(s => s.OllamaUrl).HasMaxLength(ColumnLengths.OllamaUrl);
+            settings.Property(s => s.DefaultModel).HasMaxLength(ColumnLengths.Model);
         });
 
         modelBuilder.Entity<UsageEvent>(usage =>
         {
             usage.ToTable("usage_events");
             usage.Property(u => u.Id).ValueGeneratedNever();
-            usage.Property(u => u.Model).HasMaxLength(200);
-            usage.Property(u => u.Endpoint).HasMaxLength(64);
+            usage.Property(u => u.Model).HasMaxLength(ColumnLengths.Model);
+            usage.Property(u => u.Endpoint).HasMaxLength(ColumnLengths.Endpoint);
             usage.HasIndex(u => new { u.KeyId, u.CreatedAt }).HasDatabaseName("ix_usage_events_key_id_created_at");
         });
 
@@ -44,7 +44,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
         {
             daily.ToTable("usage_daily");
             daily.HasKey(d => new { d.KeyId, d.Day, d.Model });
-            daily.Property(d => d.Model).HasMaxLength(200);
+            daily.Property(d => d.Model).HasMaxLength(ColumnLengths.Model);
         });
 
         modelBuilder.Entity<UsageDeadLetter>(dead =>

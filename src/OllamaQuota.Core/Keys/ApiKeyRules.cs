@@ -1,3 +1,5 @@
+using OllamaQuota.Core.Data;
+
 namespace OllamaQuota.Core.Keys;
 
 /// <summary>
@@ -6,14 +8,17 @@ namespace OllamaQuota.Core.Keys;
 /// </summary>
 public static class ApiKeyRules
 {
-    public const int MaxNameLength = 200;
-
     public static readonly string[] LimitFields = ["daily_tokens", "monthly_tokens", "daily_requests", "monthly_requests"];
 
-    public static string? CheckName(string? name) =>
-        string.IsNullOrWhiteSpace(name) ? "is required"
-        : name.Trim().Length > MaxNameLength ? $"must be at most {MaxNameLength} characters"
-        : null;
+    /// <summary>Checked as it is stored: trimmed, at most its column's length, and plain text.</summary>
+    public static string? CheckName(string? name)
+    {
+        var stored = name?.Trim();
+        return string.IsNullOrEmpty(stored) ? "is required"
+            : stored.Length > ColumnLengths.KeyName ? $"must be at most {ColumnLengths.KeyName} characters"
+            : stored.Any(char.IsControl) ? "must not contain control characters (line breaks, tabs, NUL)"
+            : null;
+    }
 
     public static string? CheckLimit(long? limit) => limit is < 0 ? "must be zero or a positive whole number, or null for unlimited" : null;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
@@ -78,15 +77,11 @@ public sealed partial class ProxyPipeline(
             return;
         }
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body.Memory);
-        }
-        catch (JsonException e)
+        var (document, invalid) = StrictJson.Parse(body.Memory);
+        if (document is null)
         {
             Outcome(span, endpoint, "bad_request");
-            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest, $"The request body is not valid JSON: {e.Message}");
+            await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status400BadRequest, invalid!);
             return;
         }
 

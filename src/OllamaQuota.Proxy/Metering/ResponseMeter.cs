@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -52,6 +53,12 @@ public sealed class ResponseMeter
         {
             return ObserveFirstValue(json);
         }
+        catch (InvalidOperationException)
+        {
+            // A property name escaped as text that is not Unicode (a lone surrogate) throws when it is compared:
+            // the document is passed over, as one that is not JSON is.
+            return false;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
@@ -79,7 +86,7 @@ public sealed class ResponseMeter
                 return IsUsageOnly(document.RootElement);
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }
@@ -99,9 +106,7 @@ public sealed class ResponseMeter
 
         if (root.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
         {
-            StreamError = error.ValueKind == JsonValueKind.String ? error.GetString()
-                : error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var message) ? message.ToString()
-                : error.GetRawText();
+            StreamError = Text(error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var message) ? message : error);
         }
 
         // Ollama: generated text, then the counts on the final chunk.
@@ -121,12 +126,12 @@ public sealed class ResponseMeter
             ProducedOutput = true;
         }
 
-        if (root.TryGetProperty("prompt_eval_count", out var promptEval) && promptEval.TryGetInt32(out var prompt))
+        if (TryGetCount(root, "prompt_eval_count", out var prompt))
         {
             PromptTokens = prompt;
         }
 
-        if (root.TryGetProperty("eval_count", out var eval) && eval.TryGetInt32(out var completion))
+        if (TryGetCount(root, "eval_count", out var completion))
         {
             CompletionTokens = completion;
         }
@@ -156,18 +161,18 @@ public sealed class ResponseMeter
 
         if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
-            if (usage.TryGetProperty("prompt_tokens", out var promptTokens) && promptTokens.TryGetInt32(out var p))
+            if (TryGetCount(usage, "prompt_tokens", out var p))
             {
                 PromptTokens = p;
             }
 
-            CompletionTokens = usage.TryGetProperty("completion_tokens", out var completionTokens) && completionTokens.TryGetInt32(out var c) ? c : 0;
+            CompletionTokens = TryGetCount(usage, "completion_tokens", out var c) ? c : 0;
         }
     }
 
     private void AppendText(JsonElement parent, string name)
     {
-        if (parent.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } value)
+        if (parent.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && Text(text) is { Length: > 0 } value)
         {
             _generated.Append(value);
             ProducedOutput = true;
@@ -178,8 +183,33 @@ public sealed class ResponseMeter
     {
         if (parent.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
         {
-            _generated.Append(calls.GetRawText());
+            _generated.Append(Text(calls));
             ProducedOutput = true;
+        }
+    }
+
+    /// <summary>A count the upstream reported: a whole number (TryGetInt32 throws on anything but a number).</summary>
+    private static bool TryGetCount(JsonElement parent, string name, out int count)
+    {
+        count = 0;
+        return parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out count);
+    }
+
+    /// <summary>
+    /// A string's value, or any other value's JSON. An upstream's bytes are not held to what a request body is (they
+    /// are forwarded as they came), and reading text that is not valid Unicode throws; such text is decoded as it
+    /// stands instead (escapes kept, bad bytes as U+FFFD), which is near enough to count its tokens or show an error.
+    /// </summary>
+    private static string Text(JsonElement value)
+    {
+        try
+        {
+            return value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+        }
+        catch (InvalidOperationException)
+        {
+            var raw = JsonMarshal.GetRawUtf8Value(value);
+            return Encoding.UTF8.GetString(value.ValueKind == JsonValueKind.String ? raw[1..^1] : raw);
         }
     }
 }

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using OllamaQuota.Core.Hosting;
+using OllamaQuota.Core.Models;
 using OllamaQuota.Core.Tokens;
 using OllamaQuota.Proxy.Routing;
 
@@ -9,10 +11,12 @@ namespace OllamaQuota.Proxy.Requests;
 
 /// <summary>
 /// Reads just enough of a request body: the model, whether it streams, the completion maximum, and the prompt's
-/// size in tokens for the reservation. Wrong types are refused before anything is charged or forwarded.
+/// size in tokens for the reservation. Wrong types, and model names Ollama would not take or storage not hold, are
+/// refused before anything is charged or forwarded.
 /// </summary>
 public static class RequestParser
 {
+    /// <param name="root">The root of a body <see cref="StrictJson"/> accepted: all its text can be read.</param>
     public static (ParsedRequest? Request, RequestError? Error) Parse(ProxyEndpoint endpoint, JsonElement root, string defaultModel)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -32,6 +36,11 @@ public static class RequestParser
 
             if (modelElement.GetString() is { Length: > 0 } named)
             {
+                if (!ModelName.IsValid(named))
+                {
+                    return Fail($"'model' must be {ModelName.Requirement}.", "model");
+                }
+
                 model = named;
                 defaulted = false;
             }
@@ -147,8 +156,6 @@ public static class RequestParser
     /// <summary>Adds up the prompt's tokens as the fields are validated.</summary>
     private sealed class PromptCounter
     {
-        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
         public long Tokens { get; private set; }
 
         public RequestError? Strings(JsonElement root, params string[] names)
@@ -295,12 +302,7 @@ public static class RequestParser
             var chars = ArrayPool<char>.Shared.Rent(value.Length);
             try
             {
-                return Cl100kTokenizer.Instance.CountTokens(chars.AsSpan(0, StrictUtf8.GetChars(value, chars)));
-            }
-            catch (DecoderFallbackException)
-            {
-                // Not valid UTF-8: whatever GetString does with it, as before.
-                return Cl100kTokenizer.Instance.CountTokens(text.GetString());
+                return Cl100kTokenizer.Instance.CountTokens(chars.AsSpan(0, Encoding.UTF8.GetChars(value, chars)));
             }
             finally
             {

@@ -1,0 +1,22 @@
+namespace OllamaQuota.Core.Data;
+
+/// <summary>
+/// The most characters each text column holds. The EF model declares its columns with these, and every rule for
+/// input that ends up in one refuses longer text with these, so that a value the API accepts is a value the
+/// database takes. Changing one changes the schema: it needs a migration.
+/// </summary>
+public static class ColumnLengths
+{
+    public const int KeyName = 200;
+
+    public const int KeyPrefix = 32;
+
+    public const int KeyHash = 64;
+
+    public const int OllamaUrl = 2048;
+
+    /// <summary>A model name: the settings' default model, and the model of every usage event and daily roll-up.</summary>
+    public const int Model = 200;
+
+    public const int Endpoint = 64;
+}
