@@ -19,7 +19,7 @@ namespace OllamaQuota.Proxy.Forwarding;
 /// </remarks>
 /// <param name="upstreamPath">The path on Ollama (the query is the client's).</param>
 /// <param name="body">The body to send instead of the client's (read, and perhaps rewritten, by the proxy); null sends
-/// the client's as it is.</param>
+/// none (the GET routes take none).</param>
 /// <param name="meter">Watches the response (metered routes); null passes it through unread.</param>
 /// <param name="dropUsageChunk">Removes the usage-only SSE chunk the proxy asked for on the client's behalf.</param>
 /// <param name="onResponseHeaders">Called when Ollama's response headers arrive.</param>
@@ -89,6 +89,13 @@ public sealed class UpstreamTransformer(
         foreach (var name in NotForwarded)
         {
             proxyRequest.Headers.Remove(name);
+        }
+
+        if (body is null)
+        {
+            // YARP gives a request without a body an empty content to carry the client's content headers (a GET's
+            // Content-Length or Content-Type); there is no body to describe.
+            proxyRequest.Content = null;
         }
 
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, upstreamPath, httpContext.Request.QueryString);

@@ -46,6 +46,9 @@ public sealed class FakeOllama : IAsyncDisposable
     /// </summary>
     public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization, IReadOnlyDictionary<string, string> Headers)> Requests { get; } = new();
 
+    /// <summary>Each GET request: its path, the headers that arrived and how many body bytes came with it.</summary>
+    public ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Headers, long BodyBytes)> Gets { get; } = new();
+
     /// <summary>Generations that ended because the caller went away.</summary>
     public int Aborted => Volatile.Read(ref _aborted);
 
@@ -69,6 +72,16 @@ public sealed class FakeOllama : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
+        app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method))
+            {
+                await ReceiveGetAsync(context);
+            }
+
+            await next(context);
+        });
+
         app.MapGet("/api/version", (HttpContext c) =>
         {
             // A cookie the proxy must not pass on: it would be set for the proxy's origin, shared by every caller.
@@ -118,6 +131,24 @@ public sealed class FakeOllama : IAsyncDisposable
         }
 
         return body;
+    }
+
+    private async Task ReceiveGetAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var framed = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+        var bytes = 0L;
+        if (framed)
+        {
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                bytes += read;
+            }
+        }
+
+        Gets.Enqueue((request.Path.Value!, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), bytes));
     }
 
     private static string Model(JsonObject? body) => body?["model"]?.GetValue<string>() ?? "";
