@@ -30,17 +30,15 @@ public sealed partial class UpstreamForwarder(
 
     /// <param name="body">The request body to send (as the proxy read and perhaps rewrote it); null sends none (the GET
     /// routes take none, and one sent anyway is not Ollama's to receive).</param>
-    /// <param name="meter">Watches the response (metered routes); null passes it through unread.</param>
-    /// <param name="dropUsageChunk">Removes the usage-only SSE chunk the proxy asked for on the client's behalf.</param>
-    public async Task<ForwardResult> ForwardAsync(
-        HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMeter? meter, bool dropUsageChunk)
+    /// <param name="metering">Watches the response (metered routes); null passes it through unread.</param>
+    public async Task<ForwardResult> ForwardAsync(HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMetering? metering)
     {
         var ollamaUrl = settings.Current.OllamaUrl;
         using var span = ProxyTelemetry.StartStep("upstream");
         var sent = time.GetTimestamp();
         using var headerWait = new CancellationTokenSource(options.Value.UpstreamTimeout);
         var transformer = new UpstreamTransformer(
-            UpstreamPath(context, endpoint), body, meter, dropUsageChunk,
+            UpstreamPath(context, endpoint), body, metering,
             onResponseHeaders: () => headerWait.CancelAfter(Timeout.InfiniteTimeSpan),
             onFirstChunk: () => telemetry.RecordTimeToFirstChunk(time.GetElapsedTime(sent)));
 

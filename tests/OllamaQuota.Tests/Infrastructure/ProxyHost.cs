@@ -39,13 +39,15 @@ public sealed class ProxyHost : IAsyncDisposable
     /// <param name="clock">Replaces the proxy's clock (quota windows), if given.</param>
     /// <param name="existingDatabaseUrl">Starts over this database (a restart, or another instance) instead of a fresh one.</param>
     /// <param name="sharedOllama">Forwards to this fake, which the caller owns (several instances in front of one Ollama).</param>
+    /// <param name="services">Changes the proxy's services (after its own registrations), if given.</param>
     public static async Task<ProxyHost> StartAsync(
         DatabaseKind kind = DatabaseKind.Sqlite,
         ManualTimeProvider? clock = null,
         IDictionary<string, string?>? settings = null,
         string timeZone = "Europe/Berlin",
         string? existingDatabaseUrl = null,
-        FakeOllama? sharedOllama = null)
+        FakeOllama? sharedOllama = null,
+        Action<IServiceCollection>? services = null)
     {
         var ollama = sharedOllama ?? await FakeOllama.StartAsync();
         var all = new Dictionary<string, string?>
@@ -71,12 +73,16 @@ public sealed class ProxyHost : IAsyncDisposable
         }
 
         all["DATABASE_URL"] = databaseUrl;
-        Action<IServiceCollection>? services = clock is null ? null : s =>
+        var app = new KestrelApp<ProxyOptions>(all, s =>
         {
-            s.AddSingleton<TimeProvider>(clock);
-            s.AddSingleton(new QuotaCalendar(TimeZoneInfo.FindSystemTimeZoneById(timeZone), clock));
-        };
-        var app = new KestrelApp<ProxyOptions>(all, services);
+            if (clock is not null)
+            {
+                s.AddSingleton<TimeProvider>(clock);
+                s.AddSingleton(new QuotaCalendar(TimeZoneInfo.FindSystemTimeZoneById(timeZone), clock));
+            }
+
+            services?.Invoke(s);
+        });
         app.StartServer();
         return new ProxyHost(app, databaseUrl, ollama, ownsOllama: sharedOllama is null);
     }
