@@ -13,8 +13,7 @@
 # per scenario, see bench/RESULTS.md), BENCH_SKIP_BUILD=1. Raw output (wrk logs, TSV, the tables) stays in bench/out/.
 set -euo pipefail
 
-bench=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$bench")
+source "$(dirname "$0")/lib.sh"
 DURATION=${BENCH_DURATION:-8}
 WARMUP=${BENCH_WARMUP:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
@@ -22,35 +21,8 @@ THREADS=${BENCH_THREADS:-2}
 TTFB_N=${BENCH_TTFB_N:-200}
 TARGETS=${BENCH_TARGETS:-"direct nginx embedded distributed"}
 SCENARIOS=${BENCH_SCENARIOS:-"chat chat-stream-50 openai-sse prompt-100k"}
-read -r -a PROXY_ENV <<<"${BENCH_PROXY_ENV:-}"
 ALLOC_TYPES=${BENCH_ALLOC_TYPES:-0}
-
-out="$bench/out/$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out"
-tmp=$(mktemp -d /tmp/oq-bench.XXXXXX)
-chmod 755 "$tmp" # PostgreSQL runs as the postgres user and must reach its folder inside.
-pids=()
-pg_data=""
-
-log() { printf '==> %s\n' "$*" >&2; }
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -n "$pg_data" ]; then pg "$pg_bin/pg_ctl" stop -m immediate -D "$pg_data" >/dev/null 2>&1 || true; fi
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-  [ $status -eq 0 ] || log "failed (exit $status); logs in $out"
-  exit $status
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A bound on the whole run, whatever happens: nothing here may go on by itself.
-# (Its sleep is ended with it, and it holds no output open.)
-( exec >/dev/null 2>&1; sleep 1500 & nap=$!; trap 'kill $nap; exit 0' TERM; wait $nap; kill -TERM $$ ) &
-pids+=($!)
+bench_begin "" 1500
 
 # 1. Tools (only those missing). PostgreSQL only for the distributed target.
 need=()
@@ -62,76 +34,24 @@ command -v sqlite3 >/dev/null || need+=(sqlite3)
 if [[ " $TARGETS " == *" distributed "* ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || need+=(postgresql)
 fi
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
-    || { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null; }
-fi
+install_missing "${need[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 # 2. Build (Release): the product, then the bench's own projects.
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building Release"
-  dotnet build "$root/OllamaQuota.slnx" -c Release -nologo -v q >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
-  dotnet build "$bench/Bench.slnx" -c Release -nologo -v q >>"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
-fi
-release=net10.0
-PROXY_DLL="$root/src/OllamaQuota.Proxy/bin/Release/$release/OllamaQuota.Proxy.dll"
-ADMIN_DLL="$root/src/OllamaQuota.Admin/bin/Release/$release/OllamaQuota.Admin.dll"
-FAKE_DLL="$bench/FakeUpstream/bin/Release/$release/FakeUpstream.dll"
-PROBE_DLL="$bench/Probe/bin/Release/$release/OllamaQuota.Bench.Probe.dll"
-HOOK_DLL="$bench/AllocHook/bin/Release/$release/OllamaQuota.Bench.AllocHook.dll"
-probe() { dotnet "$PROBE_DLL" "$@"; }
+build_release
 
-# 3. Helpers.
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-wait_http() { # url [seconds]
-  local i
-  for ((i = 0; i < ${2:-30} * 10; i++)); do
-    curl -s -o /dev/null --max-time 1 "$1" && return 0
-    sleep 0.1
-  done
-  log "no answer from $1"; return 1
-}
-
-# Processes whose CPU and memory count for a target: the process and its children (nginx's workers).
+# 3. What counts for a target: the process and its children (nginx's workers).
 tree() { echo "$1"; pgrep -P "$1" || true; }
 cpu_ticks() { local total=0 pid f; for pid in $(tree "$1"); do read -r -a f <"/proc/$pid/stat"; total=$((total + f[13] + f[14])); done; echo $total; }
 peak_rss_kb() { local total=0 pid; for pid in $(tree "$1"); do total=$((total + $(awk '/^VmHWM/ {print $2}' "/proc/$pid/status"))); done; echo $total; }
 reset_peak_rss() { local pid; for pid in $(tree "$1"); do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done; }
 allocated() { [ -n "$1" ] && [ -f "$1" ] && sed -E 's/.*allocated=([0-9]+).*/\1/' "$1" || echo -1; }
 
-start_dotnet() { # name stats-file [VAR=value…] dotnet dll args…; sets LAST_PID
-  local name=$1 stats=$2 types=""; shift 2
-  [ "$ALLOC_TYPES" != 1 ] || [ "$name" = fake ] || types="$tmp/$name.types"
-  # Each in an empty folder of its own: ASP.NET Core watches its content root (the working directory) for
-  # configuration changes, and a busy tree there (this repository while others build) costs it CPU.
-  mkdir -p "$tmp/cwd-$name"
-  (cd "$tmp/cwd-$name" && exec env DOTNET_STARTUP_HOOKS="$HOOK_DLL" BENCH_STATS_FILE="$stats" BENCH_ALLOC_TYPES_FILE="$types" "$@") >"$out/$name.log" 2>&1 &
-  LAST_PID=$!
-  pids+=("$LAST_PID")
-}
-
 # 4. The fake upstream and the request bodies.
 probe bodies "$tmp/bodies" >/dev/null
-fake_port=$(free_port)
-start_dotnet fake "$tmp/fake.stats" dotnet "$FAKE_DLL" --port "$fake_port" --chunks 50
-fake_pid=$LAST_PID
-wait_http "http://127.0.0.1:$fake_port/api/version"
-FAKE_URL="http://127.0.0.1:$fake_port"
-
-declare -A URL KEY PID STATS
+start_fake 50
 if [[ " $TARGETS " == *" direct "* ]]; then
-  URL[direct]=$FAKE_URL; KEY[direct]=-; PID[direct]=$fake_pid; STATS[direct]="$tmp/fake.stats"
+  URL[direct]=$FAKE_URL; KEY[direct]=-; STATS[direct]="$tmp/fake.stats"
 fi
 
 # 5. nginx: proxy_pass with keep-alive to the upstream, no buffering of responses (streams pass chunk by chunk, as
@@ -173,25 +93,7 @@ EOF
   URL[nginx]="http://127.0.0.1:$nginx_port"; KEY[nginx]=-; STATS[nginx]=""
 fi
 
-# 6. The proxy: init the database, create a key whose four limits never trigger, start the proxy.
-start_proxy() { # target database-url [REDIS_URL=…]
-  local target=$1 database=$2; shift 2
-  local port; port=$(free_port)
-  local -a env=(DATABASE_URL="$database" OLLAMA_URL="$FAKE_URL" ADMIN_PASSWORD=bench-admin "$@")
-  env "${env[@]}" dotnet "$ADMIN_DLL" init-db >"$out/$target-init.log" 2>&1
-  env "${env[@]}" dotnet "$ADMIN_DLL" create-key --name bench --daily-tokens 1000000000000 --monthly-tokens 1000000000000 \
-    --daily-requests 1000000000 --monthly-requests 1000000000 >"$out/$target-key.log" 2>&1
-  KEY[$target]=$(grep -oE '^sk-[A-Za-z0-9_-]+' "$out/$target-key.log" | head -1)
-  [ -n "${KEY[$target]}" ] || { log "no key printed by create-key"; cat "$out/$target-key.log"; return 1; }
-  start_dotnet "$target" "$tmp/$target.stats" "${env[@]}" PROXY_HOST=127.0.0.1 PROXY_PORT="$port" "${PROXY_ENV[@]}" dotnet "$PROXY_DLL"
-  PID[$target]=$LAST_PID
-  URL[$target]="http://127.0.0.1:$port"; STATS[$target]="$tmp/$target.stats"
-  wait_http "${URL[$target]}/alive" 60
-  local status
-  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${KEY[$target]}" "${URL[$target]}/api/chat" --data-binary "@$tmp/bodies/chat-small.json")
-  [ "$status" = 200 ] || { log "$target: a first request answered $status"; tail -20 "$out/$target.log"; return 1; }
-}
-
+# 6. The proxy: a database with a key whose four limits never trigger, and the proxy over it (bench/lib.sh).
 note() { printf '%s\t%s\n' "$1" "$2" >>"$out/notes.tsv"; log "$1: $2"; }
 
 if [[ " $TARGETS " == *" embedded "* ]]; then
@@ -201,32 +103,6 @@ fi
 
 # 7. Distributed: a throwaway redis-server and PostgreSQL. Measured only if this build's proxy really uses Redis for
 #    its ledger (EVALSHA calls seen after a request); otherwise reported as not measurable, with the reason.
-redis_port=""
-start_redis() {
-  redis_port=$(free_port)
-  mkdir -p "$tmp/redis"
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp/redis" --daemonize no >"$out/redis.log" 2>&1 &
-  pids+=($!)
-  local i
-  for ((i = 0; i < 50; i++)); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done
-  log "redis-server did not start"; return 1
-}
-
-pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pg_bin=$(compgen -G "/usr/lib/postgresql/*/bin" | sort -V | tail -1 || true)
-start_postgres() {
-  local port; port=$(free_port)
-  pg_data="$tmp/pg"
-  mkdir -p "$pg_data"
-  [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$pg_data"
-  pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >"$out/pg-init.log" 2>&1
-  pg "$pg_bin/pg_ctl" start -w -t 60 -D "$pg_data" -l "$pg_data/server.log" \
-    -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    >>"$out/pg-init.log" 2>&1
-  PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
-  pg_port=$port
-}
-
 if [[ " $TARGETS " == *" distributed "* ]]; then
   log "starting redis-server, PostgreSQL and the distributed proxy"
   if [ -z "$pg_bin" ]; then
@@ -253,7 +129,7 @@ fi
 usage_rows() {
   case $1 in
     embedded) sqlite3 -cmd '.timeout 5000' "$tmp/embedded.db" 'select count(*) from usage_events' 2>/dev/null || echo -1 ;;
-    distributed) psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc 'select count(*) from usage_events' 2>/dev/null || echo -1 ;;
+    distributed) psql_value 'select count(*) from usage_events' 2>/dev/null || echo -1 ;;
     *) echo 0 ;;
   esac
 }

@@ -4,9 +4,9 @@ using System.Text.Json;
 namespace OllamaQuota.Bench.Probe;
 
 /// <summary>
-/// The request bodies of the four scenarios. None states a completion maximum, as most clients do not, so the proxy
-/// takes its usual path: it writes the allowance into the body (and, on the OpenAI stream, asks for the usage chunk
-/// and removes it again, since the client did not ask for it).
+/// The request bodies of the four scenarios, and the non-streamed OpenAI one of the soak's mix. None states a
+/// completion maximum, as most clients do not, so the proxy takes its usual path: it writes the allowance into the
+/// body (and, on the OpenAI stream, asks for the usage chunk and removes it again, since the client did not ask for it).
 /// </summary>
 public static class Bodies
 {
@@ -26,6 +26,7 @@ public static class Bodies
         Save(directory, "chat-small.json", new { model = "llama3", stream = false, messages = new[] { new { role = "user", content = Question } } });
         Save(directory, "chat-stream.json", new { model = "llama3", stream = true, messages = new[] { new { role = "user", content = Question } } });
         Save(directory, "sse.json", new { model = "llama3", stream = true, messages = new[] { new { role = "user", content = Question } } });
+        Save(directory, "openai.json", new { model = "llama3", stream = false, messages = new[] { new { role = "user", content = Question } } });
         Save(directory, "chat-100k.json", new
         {
             model = "llama3",

@@ -1,12 +1,13 @@
 using System.Globalization;
 using OllamaQuota.Bench.Probe;
 
-// bench/run.sh's helper. Each command prints plain text for the script (or Markdown for `report`).
-//   bodies DIR                                 writes the four scenario bodies
+// bench/run.sh's and bench/soak.sh's helper. Each command prints plain text for the script (or Markdown for `report`).
+//   bodies DIR                                 writes the request bodies
 //   ttfb URL BODY KEY N                        N sequential streamed requests: time to first body byte, to last byte
 //   ledger SECONDS                             in-process ledger reserve+settle per second (1 key; 1 key per thread)
 //   allocdiff BEFORE AFTER REQUESTS [TOP]      allocation-tick profile between two snapshots, per request
 //   report DIR                                 the Markdown tables from the TSV files run.sh wrote into DIR
+//   load URLS KEY BODIES SECONDS RATE CONC     soak.sh's mixed load across the proxies (see MixedLoad)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 return args switch
@@ -18,11 +19,14 @@ return args switch
     ["allocdiff", var before, var after, var requests, var top] =>
         AllocationDiff.Print(before, after, long.Parse(requests, CultureInfo.InvariantCulture), int.Parse(top, CultureInfo.InvariantCulture)),
     ["report", var dir] => Report.Print(dir),
+    ["load", var urls, var key, var bodies, var seconds, var rate, var concurrency] => await MixedLoad.RunAsync(
+        urls, key, bodies, double.Parse(seconds, CultureInfo.InvariantCulture), double.Parse(rate, CultureInfo.InvariantCulture),
+        int.Parse(concurrency, CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR");
+    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR | load URLS KEY BODIES SECONDS RATE CONCURRENCY");
     return 2;
 }

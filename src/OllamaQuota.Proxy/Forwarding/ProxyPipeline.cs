@@ -16,7 +16,8 @@ namespace OllamaQuota.Proxy.Forwarding;
 
 /// <summary>
 /// A request through the proxy (DESIGN §3): authenticate, parse just enough, reserve, forward, measure, settle,
-/// record. Refusals before the reserve change nothing; after it, every path settles exactly once.
+/// record. Refusals before the reserve change nothing; after it, every path settles exactly once: as soon as Ollama's
+/// answer is whole, before its last bytes go to the client, or when forwarding ends if it never was.
 /// </summary>
 public sealed partial class ProxyPipeline(
     ApiKeyAuthenticator authenticator,
@@ -63,7 +64,7 @@ public sealed partial class ProxyPipeline(
 
         if (!endpoint.HasBody)
         {
-            var passed = await forwarder.ForwardAsync(context, endpoint, null, null, dropUsageChunk: false);
+            var passed = await forwarder.ForwardAsync(context, endpoint, null, null);
             Outcome(span, endpoint, passed.Outcome.ToString());
             return;
         }
@@ -99,7 +100,7 @@ public sealed partial class ProxyPipeline(
             if (!endpoint.Metered)
             {
                 var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
-                var passed = await forwarder.ForwardAsync(context, endpoint, unmetered ?? body.Memory, null, dropUsageChunk: false);
+                var passed = await forwarder.ForwardAsync(context, endpoint, unmetered ?? body.Memory, null);
                 Outcome(span, endpoint, passed.Outcome.ToString());
                 return;
             }
@@ -138,17 +139,19 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            // 4. Forward, with the allowance written into the body; 5. measure as it streams back.
+            // 4. Forward, with the allowance written into the body; 5. measure as it streams back; 6. settle and
+            // 7. record once: when the answer is whole, before its last bytes leave (a client that holds its answer is
+            // then a billed one, whatever happens to this process next), or else once forwarding has ended, even if the
+            // client has gone.
             var meter = new ResponseMeter();
+            Task<(int Prompt, int Completion, bool Charged)>? settled = null;
+            Task<(int Prompt, int Completion, bool Charged)> SettleOnceAsync(ForwardResult result) =>
+                settled ??= SettleAsync(span, key.Id, endpoint, request, reservation, result, meter, started);
+            var metering = new ResponseMetering(meter, request.ProxyAsksUsage,
+                status => SettleOnceAsync(new ForwardResult(ForwardOutcome.Completed, status)));
             var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation);
-            var result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, meter, dropUsageChunk: request.ProxyAsksUsage);
-
-            // 6. Settle and 7. record, even if the client has gone.
-            using var settleSpan = ProxyTelemetry.StartStep("settle");
-            var (prompt, completion, charged) = await SettleAsync(key.Id, endpoint, request, reservation, result, meter, started);
-            settleSpan?.SetTag("oq.tokens.prompt", prompt);
-            settleSpan?.SetTag("oq.tokens.completion", completion);
-            settleSpan?.SetTag("oq.refunded", !charged);
+            var result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, metering);
+            var (prompt, completion, charged) = await SettleOnceAsync(result);
             span?.SetTag("oq.tokens.prompt", prompt);
             span?.SetTag("oq.tokens.completion", completion);
             telemetry.RecordTokens(request.Model, prompt, completion);
@@ -162,38 +165,66 @@ public sealed partial class ProxyPipeline(
         telemetry.RecordOutcome(endpoint.Path, outcome);
     }
 
-    /// <summary>Returns the tokens charged (zero when refunded).</summary>
+    /// <summary>
+    /// Settles the reservation and records the usage event, both even if the client has gone. Returns the tokens
+    /// charged (zero when refunded).
+    /// </summary>
     private async Task<(int Prompt, int Completion, bool Charged)> SettleAsync(
-        Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ForwardResult result, ResponseMeter meter, long started)
+        Activity? requestSpan, Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ForwardResult result,
+        ResponseMeter meter, long started)
     {
+        // A step of the request, though it may run inside the forward (the upstream step is then the current span).
+        using var span = ProxyTelemetry.StartStep("settle", requestSpan);
         var (charged, status) = Charge(result, meter);
         var prompt = charged ? meter.PromptTokens ?? (int)Math.Min(request.PromptTokens, int.MaxValue) : 0;
         var completion = !charged ? 0
             : meter.CompletionTokens ?? (endpoint.GeneratesText ? Cl100kTokenizer.Instance.CountTokens(meter.GeneratedText) : 0);
+        var usageEvent = new UsageEvent
+        {
+            Id = Guid.CreateVersion7(),
+            KeyId = keyId,
+            Model = request.Model,
+            Endpoint = endpoint.Path,
+            PromptTokens = prompt,
+            CompletionTokens = completion,
+            StatusCode = status,
+            DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+
+        // Side by side: in distributed mode each is a Redis command, and the client's last bytes wait for both, so they
+        // go out together on the one connection and cost one round trip, not two.
+        await Task.WhenAll(SettleLedgerAsync(reservation, prompt + completion, !charged, keyId), RecordAsync(usageEvent));
+        span?.SetTag("oq.tokens.prompt", prompt);
+        span?.SetTag("oq.tokens.completion", completion);
+        span?.SetTag("oq.refunded", !charged);
+        return (prompt, completion, charged);
+    }
+
+    private async Task SettleLedgerAsync(Reservation reservation, long tokens, bool refund, Guid keyId)
+    {
         try
         {
             var settleStarted = time.GetTimestamp();
-            await ledger.SettleAsync(reservation, prompt + completion, refund: !charged, CancellationToken.None);
+            await ledger.SettleAsync(reservation, tokens, refund, CancellationToken.None);
             telemetry.RecordLedger("settle", time.GetElapsedTime(settleStarted));
-            await usage.RecordAsync(new UsageEvent
-            {
-                Id = Guid.CreateVersion7(),
-                KeyId = keyId,
-                Model = request.Model,
-                Endpoint = endpoint.Path,
-                PromptTokens = prompt,
-                CompletionTokens = completion,
-                StatusCode = status,
-                DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
-                CreatedAt = time.GetUtcNow().UtcDateTime,
-            }, CancellationToken.None);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogSettleFailed(e, keyId);
         }
+    }
 
-        return (prompt, completion, charged);
+    private async Task RecordAsync(UsageEvent usageEvent)
+    {
+        try
+        {
+            await usage.RecordAsync(usageEvent, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogRecordFailed(e, usageEvent.KeyId);
+        }
     }
 
     /// <summary>
@@ -216,6 +247,9 @@ public sealed partial class ProxyPipeline(
         };
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Settling or recording usage for key {KeyId} failed")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Settling the quota reservation of key {KeyId} failed")]
     private partial void LogSettleFailed(Exception exception, Guid keyId);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Recording the usage of key {KeyId} failed")]
+    private partial void LogRecordFailed(Exception exception, Guid keyId);
 }

@@ -28,23 +28,32 @@ public sealed partial class UpstreamForwarder(
     // activity timeout would cut a stream at its first long pause, so it is off and the header wait is timed here.
     private static readonly ForwarderRequestConfig Config = new() { ActivityTimeout = Timeout.InfiniteTimeSpan };
 
-    /// <param name="body">The request body to send (as the proxy read and perhaps rewrote it); null sends the client's as it
-    /// is (the GET routes have none).</param>
-    /// <param name="meter">Watches the response (metered routes); null passes it through unread.</param>
-    /// <param name="dropUsageChunk">Removes the usage-only SSE chunk the proxy asked for on the client's behalf.</param>
-    public async Task<ForwardResult> ForwardAsync(
-        HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMeter? meter, bool dropUsageChunk)
+    /// <param name="body">The request body to send (as the proxy read and perhaps rewrote it); null sends none (the GET
+    /// routes take none, and one sent anyway is not Ollama's to receive).</param>
+    /// <param name="metering">Watches the response (metered routes); null passes it through unread.</param>
+    public async Task<ForwardResult> ForwardAsync(HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMetering? metering)
     {
         var ollamaUrl = settings.Current.OllamaUrl;
         using var span = ProxyTelemetry.StartStep("upstream");
         var sent = time.GetTimestamp();
         using var headerWait = new CancellationTokenSource(options.Value.UpstreamTimeout);
         var transformer = new UpstreamTransformer(
-            UpstreamPath(context, endpoint), body, meter, dropUsageChunk,
+            UpstreamPath(context, endpoint), body, metering,
             onResponseHeaders: () => headerWait.CancelAfter(Timeout.InfiniteTimeSpan),
             onFirstChunk: () => telemetry.RecordTimeToFirstChunk(time.GetElapsedTime(sent)));
 
-        // 1. Send, and copy the response back through the metering body. YARP links the client's connection and the
+        // 1. Only what the route takes. Never a tunnel: YARP forwards an upgrade request (a WebSocket handshake; HTTP/2's
+        // extended CONNECT) as one, and splices the client's connection to Ollama's if Ollama agrees; without these
+        // features it is the plain request it also is, answered as such (a server may ignore Upgrade, RFC 9110 §7.8).
+        // And no body on the GET routes: YARP would send on one that a client sent anyway.
+        context.Features.Set<IHttpUpgradeFeature>(null);
+        context.Features.Set<IHttpExtendedConnectFeature>(null);
+        if (body is null)
+        {
+            context.Features.Set<IHttpRequestBodyDetectionFeature>(NoRequestBody.Instance);
+        }
+
+        // 2. Send, and copy the response back through the metering body. YARP links the client's connection and the
         // header wait into one cancellation source for the upstream call.
         var clientBody = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         ForwarderError error;
@@ -58,7 +67,7 @@ public sealed partial class UpstreamForwarder(
             context.Features.Set(clientBody);
         }
 
-        // 2. YARP's outcome as ours.
+        // 3. YARP's outcome as ours.
         var timedOut = headerWait.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested;
         var result = await ConcludeAsync(context, endpoint.Style, ollamaUrl, error, timedOut, transformer);
         if (transformer.UpstreamStatus is { } status)
@@ -125,6 +134,14 @@ public sealed partial class UpstreamForwarder(
         // the caller's API style, unless the response is already under way.
         Task TellClientAsync(int errorStatus, string message) =>
             context.Response.HasStarted ? Task.CompletedTask : ProxyErrors.WriteAsync(context, style, errorStatus, message);
+    }
+
+    /// <summary>What YARP asks to learn whether to send the client's body on: there is none to send.</summary>
+    private sealed class NoRequestBody : IHttpRequestBodyDetectionFeature
+    {
+        public static readonly NoRequestBody Instance = new();
+
+        public bool CanHaveBody => false;
     }
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Ollama at {Upstream} is unreachable")]

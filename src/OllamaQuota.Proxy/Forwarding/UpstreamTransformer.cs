@@ -19,16 +19,14 @@ namespace OllamaQuota.Proxy.Forwarding;
 /// </remarks>
 /// <param name="upstreamPath">The path on Ollama (the query is the client's).</param>
 /// <param name="body">The body to send instead of the client's (read, and perhaps rewritten, by the proxy); null sends
-/// the client's as it is.</param>
-/// <param name="meter">Watches the response (metered routes); null passes it through unread.</param>
-/// <param name="dropUsageChunk">Removes the usage-only SSE chunk the proxy asked for on the client's behalf.</param>
+/// none (the GET routes take none).</param>
+/// <param name="metering">Watches the response (metered routes); null passes it through unread.</param>
 /// <param name="onResponseHeaders">Called when Ollama's response headers arrive.</param>
 /// <param name="onFirstChunk">Called when the first chunk of Ollama's response body arrives.</param>
 public sealed class UpstreamTransformer(
     PathString upstreamPath,
     ReadOnlyMemory<byte>? body,
-    ResponseMeter? meter,
-    bool dropUsageChunk,
+    ResponseMetering? metering,
     Action onResponseHeaders,
     Action onFirstChunk) : HttpTransformer
 {
@@ -91,6 +89,13 @@ public sealed class UpstreamTransformer(
             proxyRequest.Headers.Remove(name);
         }
 
+        if (body is null)
+        {
+            // YARP gives a request without a body an empty content to carry the client's content headers (a GET's
+            // Content-Length or Content-Type); there is no body to describe.
+            proxyRequest.Content = null;
+        }
+
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, upstreamPath, httpContext.Request.QueryString);
     }
 
@@ -102,7 +107,8 @@ public sealed class UpstreamTransformer(
         }
 
         onResponseHeaders();
-        UpstreamStatus = (int)proxyResponse.StatusCode;
+        var status = (int)proxyResponse.StatusCode;
+        UpstreamStatus = status;
         if (!await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken))
         {
             return false;
@@ -112,14 +118,17 @@ public sealed class UpstreamTransformer(
 
         // A cookie Ollama set would be set for the proxy's origin, which every caller shares.
         response.Headers.Remove(HeaderNames.SetCookie);
-        var sse = proxyResponse.Content.Headers.ContentType?.MediaType == "text/event-stream";
-        if (sse && meter is not null)
+        var mediaType = proxyResponse.Content.Headers.ContentType?.MediaType;
+        if (mediaType == "text/event-stream" && metering is not null)
         {
             // An event may be taken out of the stream, so its length is no longer Ollama's.
             response.Headers.ContentLength = null;
         }
 
-        _responseBody = new MeteringResponseStream(response.Body, meter, sse, dropUsageChunk, onFirstChunk);
+        _responseBody = metering is null
+            ? new MeteringResponseStream(response.Body, null, mediaType, dropUsageChunk: false, onFirstChunk, beforeLastBytes: null)
+            : new MeteringResponseStream(
+                response.Body, metering.Meter, mediaType, metering.DropUsageChunk, onFirstChunk, () => metering.BeforeLastBytes(status));
         response.Body = _responseBody;
         return true;
     }

@@ -4,20 +4,36 @@ namespace OllamaQuota.Proxy.Metering;
 
 /// <summary>
 /// The client's response body while YARP copies Ollama's response into it. Each chunk is metered (NDJSON passed on as
-/// it is; SSE one whole event at a time, without the usage-only chunk the proxy asked for on the client's behalf), then
-/// written and flushed at once, so the first token reaches the client as soon as Ollama sends it: YARP's copy loop does
-/// not flush a response itself.
+/// it is; SSE one whole event at a time, without the usage-only chunk the proxy asked for on the client's behalf; any
+/// other body as one JSON value), then written and flushed at once, so the first token reaches the client as soon as
+/// Ollama sends it: YARP's copy loop does not flush a response itself.
 /// </summary>
+/// <remarks>
+/// The bytes that complete the answer (the <c>done: true</c> line, the SSE events from the <c>finish_reason</c> chunk to
+/// <c>data: [DONE]</c>, the byte that closes a JSON body) are held back until <paramref name="beforeLastBytes"/> has
+/// run: a client that holds its whole answer is a client whose usage has been recorded.
+/// </remarks>
 /// <param name="client">The response body this one stands in front of.</param>
 /// <param name="meter">Watches the response (metered routes); null passes it through unread.</param>
-/// <param name="sse">Whether the response is a server-sent-event stream.</param>
+/// <param name="mediaType">The response's media type: <c>application/x-ndjson</c> and <c>text/event-stream</c> are
+/// streams; anything else is one body.</param>
+/// <param name="dropUsageChunk">Removes the usage-only SSE chunk the proxy asked for on the client's behalf.</param>
 /// <param name="onFirstChunk">Called as the first chunk arrives (time to first chunk).</param>
-public sealed class MeteringResponseStream(Stream client, ResponseMeter? meter, bool sse, bool dropUsageChunk, Action onFirstChunk) : Stream
+/// <param name="beforeLastBytes">Called once, when the answer is whole, before the bytes that complete it are written.
+/// Not cancellable: what it settles is settled whether or not the client stays.</param>
+public sealed class MeteringResponseStream(
+    Stream client, ResponseMeter? meter, string? mediaType, bool dropUsageChunk, Action onFirstChunk, Func<Task>? beforeLastBytes) : Stream
 {
-    private readonly NdjsonSplitter? _lines = meter is not null && !sse ? new NdjsonSplitter(meter) : null;
-    private readonly SseFilter? _events = meter is not null && sse ? new SseFilter(meter, dropUsageChunk) : null;
+    private const string Ndjson = "application/x-ndjson";
+    private const string EventStream = "text/event-stream";
+
+    private readonly NdjsonSplitter? _lines = meter is not null && mediaType == Ndjson ? new NdjsonSplitter(meter) : null;
+    private readonly SseFilter? _events = meter is not null && mediaType == EventStream ? new SseFilter(meter, dropUsageChunk) : null;
+    private readonly WholeBodyMeter? _body = meter is not null && mediaType is not (Ndjson or EventStream) ? new WholeBodyMeter(meter) : null;
     private readonly ArrayBufferWriter<byte> _eventsOut = new();
+    private readonly ArrayBufferWriter<byte> _ending = new();
     private bool _started;
+    private bool _whole;
 
     public override bool CanRead => false;
 
@@ -41,37 +57,45 @@ public sealed class MeteringResponseStream(Stream client, ResponseMeter? meter, 
             onFirstChunk();
         }
 
-        if (_events is null)
+        if (_events is not null)
         {
-            _lines?.Observe(buffer.Span);
+            _events.Process(buffer.Span, _eventsOut, _ending);
+            await WriteEventsAsync(_events.Done, cancellationToken);
+            return;
+        }
+
+        var last = _lines?.Observe(buffer.Span) ?? _body?.Observe(buffer.Span) ?? -1;
+        if (last < 0)
+        {
             await WriteAndFlushAsync(buffer, cancellationToken);
             return;
         }
 
-        _events.Process(buffer.Span, _eventsOut);
-        await WriteAndFlushAsync(_eventsOut.WrittenMemory, cancellationToken);
-        _eventsOut.ResetWrittenCount();
+        await WriteAndFlushAsync(buffer[..last], cancellationToken);
+        await AnswerWholeAsync();
+        await WriteAndFlushAsync(buffer[last..], cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>
-    /// After the last chunk: meters a last line that has no line end (a non-streamed body) and sends what the SSE filter
-    /// still holds. False when the client has gone.
+    /// After the last chunk: meters a last line that has no line end, or a body whose value never closed, and sends what
+    /// the SSE filter still holds (a stream that ended without <c>data: [DONE]</c>). False when the client has gone.
     /// </summary>
     public async Task<bool> CompleteAsync(CancellationToken cancellationToken)
     {
         _lines?.Complete();
+        _body?.Complete();
         if (_events is null)
         {
             return true;
         }
 
-        _events.Complete(_eventsOut);
+        _events.Complete(_eventsOut, _ending);
         try
         {
-            await WriteAndFlushAsync(_eventsOut.WrittenMemory, cancellationToken);
+            await WriteEventsAsync(_ending.WrittenCount > 0, cancellationToken);
             return true;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -92,6 +116,37 @@ public sealed class MeteringResponseStream(Stream client, ResponseMeter? meter, 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>Sends the events the filter passed; then, once the answer is whole, those of the stream's ending.</summary>
+    private async ValueTask WriteEventsAsync(bool whole, CancellationToken cancellationToken)
+    {
+        await WriteAndFlushAsync(_eventsOut.WrittenMemory, cancellationToken);
+        _eventsOut.ResetWrittenCount();
+        if (whole)
+        {
+            await AnswerWholeAsync();
+        }
+
+        if (_whole)
+        {
+            await WriteAndFlushAsync(_ending.WrittenMemory, cancellationToken);
+            _ending.ResetWrittenCount();
+        }
+    }
+
+    private async ValueTask AnswerWholeAsync()
+    {
+        if (_whole)
+        {
+            return;
+        }
+
+        _whole = true;
+        if (beforeLastBytes is not null)
+        {
+            await beforeLastBytes();
+        }
+    }
 
     private async ValueTask WriteAndFlushAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {

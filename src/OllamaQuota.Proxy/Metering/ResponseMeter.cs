@@ -25,6 +25,9 @@ public sealed class ResponseMeter
     /// <summary>Whether any generated text or embedding output has gone past, i.e. the upstream did work.</summary>
     public bool ProducedOutput { get; private set; }
 
+    /// <summary>The upstream said the generation is over: Ollama's <c>done: true</c>, or an OpenAI choice's <c>finish_reason</c>.</summary>
+    public bool Finished { get; private set; }
+
     public string GeneratedText => _generated.ToString();
 
     /// <summary>
@@ -126,6 +129,11 @@ public sealed class ResponseMeter
             ProducedOutput = true;
         }
 
+        if (root.TryGetProperty("done", out var done) && done.ValueKind == JsonValueKind.True)
+        {
+            Finished = true;
+        }
+
         if (TryGetCount(root, "prompt_eval_count", out var prompt))
         {
             PromptTokens = prompt;
@@ -144,6 +152,11 @@ public sealed class ResponseMeter
                 if (choice.ValueKind != JsonValueKind.Object)
                 {
                     continue;
+                }
+
+                if (choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String)
+                {
+                    Finished = true;
                 }
 
                 AppendText(choice, "text");

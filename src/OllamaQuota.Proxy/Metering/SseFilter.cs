@@ -5,7 +5,9 @@ namespace OllamaQuota.Proxy.Metering;
 /// <summary>
 /// Passes an OpenAI server-sent-event stream through one whole event at a time, metering each event's data.
 /// When the proxy (not the client) asked for <c>include_usage</c>, the usage-only chunk is read and then dropped,
-/// so the client sees exactly the stream it asked for.
+/// so the client sees exactly the stream it asked for. The events that end the stream (the chunk with a
+/// <c>finish_reason</c>, the usage chunk, <c>data: [DONE]</c>, and anything after the first of them) are set apart, to
+/// be sent once the request's usage is recorded.
 /// </summary>
 public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
 {
@@ -15,44 +17,51 @@ public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
     // flushes one whole event at a time. Complete events are metered and written straight from the read.
     private byte[] _pending = [];
     private int _pendingLength;
+    private bool _ending;
 
-    /// <summary>Takes <paramref name="chunk"/>; writes every event it completes to <paramref name="output"/>.</summary>
-    public void Process(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
+    /// <summary>Whether <c>data: [DONE]</c> has gone past: the stream is over.</summary>
+    public bool Done { get; private set; }
+
+    /// <summary>
+    /// Takes <paramref name="chunk"/>; writes every event it completes to <paramref name="output"/>, or to
+    /// <paramref name="ending"/> once the stream's ending has begun.
+    /// </summary>
+    public void Process(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output, IBufferWriter<byte> ending)
     {
         if (_pendingLength == 0)
         {
-            var consumed = WriteCompleteEvents(chunk, output);
+            var consumed = WriteCompleteEvents(chunk, output, ending);
             Keep(chunk[consumed..]);
             return;
         }
 
         Keep(chunk);
-        var done = WriteCompleteEvents(_pending.AsSpan(0, _pendingLength), output);
+        var done = WriteCompleteEvents(_pending.AsSpan(0, _pendingLength), output, ending);
         _pending.AsSpan(done, _pendingLength - done).CopyTo(_pending);
         _pendingLength -= done;
     }
 
     /// <summary>Whatever is left when the stream ends (an event without its blank line) goes out as it is.</summary>
-    public void Complete(IBufferWriter<byte> output)
+    public void Complete(IBufferWriter<byte> output, IBufferWriter<byte> ending)
     {
         var rest = _pending.AsSpan(0, _pendingLength);
         if (!rest.IsEmpty && Forward(rest))
         {
-            output.Write(rest);
+            (_ending ? ending : output).Write(rest);
         }
 
         _pendingLength = 0;
     }
 
     /// <summary>Meters and writes each whole event at the start of <paramref name="events"/>; returns the bytes used.</summary>
-    private int WriteCompleteEvents(ReadOnlySpan<byte> events, IBufferWriter<byte> output)
+    private int WriteCompleteEvents(ReadOnlySpan<byte> events, IBufferWriter<byte> output, IBufferWriter<byte> ending)
     {
         var consumed = 0;
         while (EventEnd(events[consumed..]) is var (length, separator) && length >= 0)
         {
             if (Forward(events.Slice(consumed, length)))
             {
-                output.Write(events.Slice(consumed, length + separator));
+                (_ending ? ending : output).Write(events.Slice(consumed, length + separator));
             }
 
             consumed += length + separator;
@@ -78,7 +87,7 @@ public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
         _pendingLength += bytes.Length;
     }
 
-    /// <summary>Meters an event and says whether the client should see it.</summary>
+    /// <summary>Meters an event, notes whether the stream's ending has begun, and says whether the client should see it.</summary>
     private bool Forward(ReadOnlySpan<byte> sseEvent)
     {
         var forward = true;
@@ -93,10 +102,13 @@ public sealed class SseFilter(ResponseMeter meter, bool dropUsageChunk)
             var data = line[DataPrefix.Length..].TrimStart((byte)' ');
             if (data.SequenceEqual("[DONE]"u8))
             {
+                Done = _ending = true;
                 continue;
             }
 
-            if (meter.ObserveDocument(data) && dropUsageChunk)
+            var usageOnly = meter.ObserveDocument(data);
+            _ending |= usageOnly || meter.Finished;
+            if (usageOnly && dropUsageChunk)
             {
                 forward = false;
             }

@@ -35,6 +35,10 @@ public sealed class ProxyTelemetry : IDisposable
     /// <summary>A child span of the current request; null (and free) when nobody listens.</summary>
     public static Activity? StartStep(string name) => Source.StartActivity(name);
 
+    /// <summary>A child span of <paramref name="request"/> while another of its steps is the current span.</summary>
+    public static Activity? StartStep(string name, Activity? request) =>
+        request is null ? null : Source.StartActivity(name, ActivityKind.Internal, request.Context);
+
     public void RecordOutcome(string endpoint, string outcome) =>
         _requests.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -114,6 +114,100 @@ public sealed class CrashTests
         }
     }
 
+    /// <summary>
+    /// The issue's fault 7: clients that return as soon as they hold their whole answer (an NDJSON stream's done:true
+    /// line, an SSE stream's [DONE], the end of a JSON body), then the proxy is killed with SIGKILL at once, while
+    /// Ollama still holds every response open. Each of those answers is billed: its usage event was in the Redis stream
+    /// before its last byte left the proxy, and the restarted proxy stores it.
+    /// </summary>
+    [Fact]
+    public async Task ProxyProcess_KilledTheMomentClientsHoldTheirAnswers_EveryAnswerStored()
+    {
+        await using var redis = await RedisServerFixture.StartAsync();
+        await using var ollama = await FakeOllama.StartAsync();
+        var databaseUrl = await TestDatabases.CreateInitializedAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["OLLAMA_URL"] = ollama.Url });
+        var (record, key) = ApiKeyFactory.Create("crash", QuotaLimits.Unlimited, null, DateTime.UtcNow);
+        await using (var db = await TestDatabases.OpenAsync(databaseUrl))
+        {
+            db.ApiKeys.Add(record);
+            await db.SaveChangesAsync();
+        }
+
+        var port = PostgresServer.FreePort();
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = databaseUrl,
+            ["REDIS_URL"] = redis.ConnectionString,
+            ["PROXY_HOST"] = "127.0.0.1",
+            ["PROXY_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["USAGE_CLAIM_IDLE_MS"] = "1000",
+        };
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        (string Path, string Body)[] answers =
+        [
+            ("/api/chat", """{"model":"M","messages":[{"role":"user","content":"hi"}]}"""),
+            ("/v1/chat/completions", """{"model":"M","messages":[{"role":"user","content":"hi"}],"stream":true}"""),
+            ("/api/generate", """{"model":"M","prompt":"hi","stream":false}"""),
+        ];
+        var models = Enumerable.Range(0, 2 * answers.Length).Select(i => $"answer-{i}").ToArray();
+
+        // 1. Every client reads until it holds its answer; then the proxy dies at once.
+        var end = new TaskCompletionSource();
+        ollama.ResponseEnd = end.Task;
+        using (var first = StartProxy(cwd, environment))
+        {
+            var responses = new List<HttpResponseMessage>();
+            try
+            {
+                await WaitUntilAliveAsync(client, first);
+                responses.AddRange(await Task.WhenAll(models.Select(async (model, i) =>
+                {
+                    var (path, body) = answers[i % answers.Length];
+                    using var request = new HttpRequestMessage(HttpMethod.Post, path)
+                    {
+                        Content = new StringContent(body.Replace("\"M\"", $"\"{model}\"", StringComparison.Ordinal), Encoding.UTF8, "application/json"),
+                    };
+                    var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    await AnswerReader.ReadUntilAnswerAsync(response, CancellationToken.None);
+                    return response;
+                })));
+            }
+            finally
+            {
+                first.Kill();
+                await first.WaitForExitAsync();
+                end.SetResult();
+                responses.ForEach(r => r.Dispose());
+            }
+        }
+
+        // 2. Restarted, it claims what the dead process had read and stores the rest.
+        using var second = StartProxy(cwd, environment);
+        try
+        {
+            await WaitUntilAliveAsync(client, second);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            List<string> stored;
+            do
+            {
+                await Task.Delay(100);
+                await using var db = await TestDatabases.OpenAsync(databaseUrl);
+                stored = await db.UsageEvents.Select(e => e.Model).ToListAsync();
+            }
+            while (!models.ToHashSet().IsSubsetOf(stored) && DateTime.UtcNow < deadline);
+
+            Assert.Empty(models.Except(stored));
+            Assert.Equal(models.Length, stored.Count);
+        }
+        finally
+        {
+            second.Kill();
+            await second.WaitForExitAsync();
+        }
+    }
+
     private static string Model(int request) => $"crash-{request}";
 
     private static Process StartProxy(string cwd, Dictionary<string, string?> environment)

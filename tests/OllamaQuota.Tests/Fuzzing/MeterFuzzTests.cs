@@ -98,10 +98,10 @@ public sealed class MeterFuzzTests(ITestOutputHelper output)
         var forwarded = new ArrayBufferWriter<byte>();
         foreach (var chunk in Chunks(stream, cuts))
         {
-            filter.Process(chunk.Span, forwarded);
+            filter.Process(chunk.Span, forwarded, forwarded);
         }
 
-        filter.Complete(forwarded);
+        filter.Complete(forwarded, forwarded);
         return Metered.Of(meter, Encoding.Latin1.GetString(forwarded.WrittenSpan));
     }
 

@@ -20,6 +20,10 @@ namespace OllamaQuota.Tests.Infrastructure;
 /// is real. The model name picks a behaviour: "slow", "broken" (dies mid-stream), "error" (500), "missing" (404),
 /// "nocounts" (no counts on the final chunk). Every request it receives is kept for assertions.
 /// </summary>
+/// <remarks>
+/// <see cref="ResponseEnd"/> holds a generation's response open after its last document, as the window between
+/// Ollama writing its final chunk and ending the response, where a client already holds its whole answer.
+/// </remarks>
 public sealed class FakeOllama : IAsyncDisposable
 {
     public const string Version = "0.12.3";
@@ -46,6 +50,15 @@ public sealed class FakeOllama : IAsyncDisposable
     /// </summary>
     public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization, IReadOnlyDictionary<string, string> Headers)> Requests { get; } = new();
 
+    /// <summary>Each GET request: its path, the headers that arrived and how many body bytes came with it.</summary>
+    public ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Headers, long BodyBytes)> Gets { get; } = new();
+
+    /// <summary>
+    /// What every generation's response (streamed or not) waits for once its last document is written and flushed,
+    /// before it ends; completed unless a test holds the ends back.
+    /// </summary>
+    public Task ResponseEnd { get; set; } = Task.CompletedTask;
+
     /// <summary>Generations that ended because the caller went away.</summary>
     public int Aborted => Volatile.Read(ref _aborted);
 
@@ -69,6 +82,16 @@ public sealed class FakeOllama : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
+        app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method))
+            {
+                await ReceiveGetAsync(context);
+            }
+
+            await next(context);
+        });
+
         app.MapGet("/api/version", (HttpContext c) =>
         {
             // A cookie the proxy must not pass on: it would be set for the proxy's origin, shared by every caller.
@@ -120,6 +143,31 @@ public sealed class FakeOllama : IAsyncDisposable
         return body;
     }
 
+    private async Task ReceiveGetAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var framed = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+        var bytes = 0L;
+        if (framed)
+        {
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                bytes += read;
+            }
+        }
+
+        Gets.Enqueue((request.Path.Value!, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), bytes));
+    }
+
+    /// <summary>The response's last document is out; the response ends when <see cref="ResponseEnd"/> lets it.</summary>
+    private async Task HoldEndAsync(HttpContext context)
+    {
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await ResponseEnd.WaitAsync(context.RequestAborted);
+    }
+
     private static string Model(JsonObject? body) => body?["model"]?.GetValue<string>() ?? "";
 
     private static IResult? Scenario(JsonObject? body) => Model(body) switch
@@ -158,6 +206,7 @@ public sealed class FakeOllama : IAsyncDisposable
         if (!stream)
         {
             await context.Response.WriteAsJsonAsync(Chunk(string.Concat(Enumerable.Repeat(" tok", tokens)), done: true));
+            await HoldEndAsync(context);
             return;
         }
 
@@ -185,17 +234,19 @@ public sealed class FakeOllama : IAsyncDisposable
                 ? new { index = 0, message = new { role = "assistant", content = string.Concat(Enumerable.Repeat(" tok", tokens)) }, finish_reason = "stop" }
                 : new { index = 0, text = string.Concat(Enumerable.Repeat(" tok", tokens)), finish_reason = "stop" };
             await context.Response.WriteAsJsonAsync(new { id = "chatcmpl-1", @object = chat ? "chat.completion" : "text_completion", created, model, choices = new[] { choice }, usage });
+            await HoldEndAsync(context);
             return;
         }
 
         var includeUsage = body?["stream_options"]?["include_usage"]?.GetValue<bool>() == true;
         context.Response.ContentType = "text/event-stream";
         string Event(object data) => $"data: {JsonSerializer.Serialize(data)}\n\n";
-        object Delta(string text) => chat
-            ? new { id = "chatcmpl-1", @object = "chat.completion.chunk", created, model, choices = new[] { new { index = 0, delta = new { role = "assistant", content = text }, finish_reason = (string?)null } } }
-            : new { id = "cmpl-1", @object = "text_completion", created, model, choices = new[] { new { index = 0, text, finish_reason = (string?)null } } };
+        object Delta(string text, string? finish = null) => chat
+            ? new { id = "chatcmpl-1", @object = "chat.completion.chunk", created, model, choices = new[] { new { index = 0, delta = new { role = "assistant", content = text }, finish_reason = finish } } }
+            : new { id = "cmpl-1", @object = "text_completion", created, model, choices = new[] { new { index = 0, text, finish_reason = finish } } };
         await StreamAsync(context, model, tokens, _ => Event(Delta(" tok")), () =>
-            (includeUsage ? Event(new { id = "chatcmpl-1", @object = "chat.completion.chunk", created, model, choices = Array.Empty<object>(), usage }) : "")
+            Event(Delta("", "stop"))
+            + (includeUsage ? Event(new { id = "chatcmpl-1", @object = "chat.completion.chunk", created, model, choices = Array.Empty<object>(), usage }) : "")
             + "data: [DONE]\n\n");
     }
 
@@ -225,6 +276,7 @@ public sealed class FakeOllama : IAsyncDisposable
             }
 
             await context.Response.WriteAsync(end(), Encoding.UTF8, aborted);
+            await HoldEndAsync(context);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using OllamaQuota.Core.Keys;
@@ -119,6 +120,59 @@ public sealed class HeaderTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Empty(_proxy.Ollama.Requests);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/chat", ChatBody("/api/chat"))).StatusCode);
+    }
+
+    /// <summary>
+    /// A WebSocket handshake on a GET route is served as the plain GET it also is (RFC 9110 §7.8 lets a server ignore
+    /// Upgrade): Ollama is never asked to switch protocols, so no connection is ever spliced through to it.
+    /// </summary>
+    [Fact]
+    public async Task Get_WebSocketUpgradeRequested_ServedPlainAndOllamaNeverAskedToUpgrade()
+    {
+        var (_, key) = await _proxy.CreateKeyAsync();
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_proxy.BaseAddress.Host, _proxy.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"GET /api/tags HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {key}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+
+        var head = await ReadHeadAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 200 ", head, StringComparison.Ordinal);
+        var headers = Assert.Single(_proxy.Ollama.Gets).Headers;
+        Assert.False(headers.ContainsKey("Upgrade"), "Ollama was asked to upgrade");
+        Assert.DoesNotContain("upgrade", headers.GetValueOrDefault("Connection", ""), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The GET routes take no body; one sent anyway stays at the proxy, and nothing describing it goes on.</summary>
+    [Fact]
+    public async Task Get_WithABody_OllamaGetsNoBody()
+    {
+        using var client = ClientFor((await _proxy.CreateKeyAsync()).Key, Encoding.ASCII);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tags") { Content = new StringContent("""{"model":"llama3"}""", Encoding.UTF8, "application/json") };
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("llama3:latest", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var (_, headers, bodyBytes) = Assert.Single(_proxy.Ollama.Gets);
+        Assert.Equal(0, bodyBytes);
+        Assert.False(headers.ContainsKey("Content-Length") || headers.ContainsKey("Transfer-Encoding"), "Ollama was told of a body");
+    }
+
+    /// <summary>A response's status line and headers, read byte by byte up to the blank line.</summary>
+    private static async Task<string> ReadHeadAsync(NetworkStream stream)
+    {
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            Assert.Equal(1, await stream.ReadAsync(one));
+            head.Append((char)one[0]);
+        }
+
+        return head.ToString();
     }
 
     /// <summary>Writes header values byte for byte in <paramref name="encoding"/>, as a careless client might; no cookie jar.</summary>

@@ -82,8 +82,8 @@ public sealed class ResponseMeterTests
             data: [DONE]
 
 
-            """u8, output);
-        filter.Complete(output);
+            """u8, output, output);
+        filter.Complete(output, output);
 
         Assert.Equal((4, 1), (meter.PromptTokens, meter.CompletionTokens));
         Assert.DoesNotContain("usage", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
