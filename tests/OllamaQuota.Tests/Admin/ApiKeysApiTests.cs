@@ -206,8 +206,10 @@ public abstract class ApiKeysApiTests(DatabaseKind kind) : IAsyncLifetime
     [Fact]
     public async Task ListKeys_KeyPastItsExpiry_ShowsExpired()
     {
-        await CreateAsync(new { name = "short-lived", expires_at = DateTime.UtcNow.AddSeconds(1).ToString("O") });
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        // Far enough ahead that a slow create on a busy machine is not refused as already past.
+        var expiry = DateTime.UtcNow.AddSeconds(5);
+        await CreateAsync(new { name = "short-lived", expires_at = expiry.ToString("O") });
+        await Task.Delay(expiry - DateTime.UtcNow + TimeSpan.FromMilliseconds(200));
 
         var keys = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/api-keys");
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OllamaQuota.Core.Tokens;
 
 namespace OllamaQuota.Tests.Tokens;
@@ -6,10 +5,6 @@ namespace OllamaQuota.Tests.Tokens;
 public sealed class Cl100kTokenizerLargeInputTests
 {
     private const int OneMegabyte = 1 << 20;
-
-    // Far above the linear cost (well under a second) and far below tiktoken's quadratic merge,
-    // which needs minutes for a megabyte-long piece.
-    private static readonly TimeSpan s_linearBudget = TimeSpan.FromSeconds(15);
 
     private static readonly Cl100kTokenizer s_tokenizer = Cl100kTokenizer.Instance;
 
@@ -43,15 +38,14 @@ public sealed class Cl100kTokenizerLargeInputTests
     [InlineData(' ')]
     [InlineData('-')]
     [InlineData('字')]
-    public void CountTokens_OneMegabyteRunOfOneChar_StaysLinear(char c)
+    // How long such a run takes (near-linear, where tiktoken's merge is quadratic) is measured by bench/tokenizer.sh,
+    // not here: a time limit in a test measures the machine's load as much as the code.
+    public void CountTokens_OneMegabyteRunOfOneChar_CountsWhatEncodeProduces(char c)
     {
         var text = new string(c, OneMegabyte);
 
-        var stopwatch = Stopwatch.StartNew();
         var count = s_tokenizer.CountTokens(text);
-        stopwatch.Stop();
 
-        Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, s_linearBudget);
         Assert.Equal(s_tokenizer.Encode(text).Length, count);
     }
 
