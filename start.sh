@@ -50,10 +50,11 @@ if [ -f "$ui/package.json" ]; then
   export ADMIN_UI_PATH="$ui/dist"
 fi
 
-# 4. Build once, migrate (idempotent), start.
+# 4. Build the two services (not the AppHost or the tests, which this command does not need), migrate (idempotent),
+#    start.
 echo "Building…"
 build_log=$(mktemp)
-if ! dotnet build "$root/OllamaQuota.slnx" -c Release -v quiet -nologo > "$build_log" 2>&1; then
+if ! { dotnet build "$root/src/OllamaQuota.Admin" -c Release -v quiet -nologo && dotnet build "$root/src/OllamaQuota.Proxy" -c Release -v quiet -nologo; } > "$build_log" 2>&1; then
   grep -E ": (error|warning) " "$build_log" | sort -u || cat "$build_log"
   echo "error: the build failed (full log: $build_log)"
   exit 1

@@ -17,29 +17,10 @@ public sealed class CrashTests
     [Fact]
     public async Task ProxyProcess_KilledUnderLoadAndRestarted_EveryServedRequestStoredExactlyOnce()
     {
-        await using var redis = await RedisServerFixture.StartAsync();
-        await using var ollama = await FakeOllama.StartAsync();
+        await using var backing = await Backing.StartAsync();
+        var (redis, ollama, databaseUrl, environment, cwd) = (backing.Redis, backing.Ollama, backing.DatabaseUrl, backing.Environment, backing.WorkingDirectory);
         ollama.ChunkDelay = TimeSpan.FromMilliseconds(2);
-        var databaseUrl = await TestDatabases.CreateInitializedAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["OLLAMA_URL"] = ollama.Url });
-        var (record, key) = ApiKeyFactory.Create("crash", QuotaLimits.Unlimited, null, DateTime.UtcNow);
-        await using (var db = await TestDatabases.OpenAsync(databaseUrl))
-        {
-            db.ApiKeys.Add(record);
-            await db.SaveChangesAsync();
-        }
-
-        var port = PostgresServer.FreePort();
-        var environment = new Dictionary<string, string?>
-        {
-            ["DATABASE_URL"] = databaseUrl,
-            ["REDIS_URL"] = redis.ConnectionString,
-            ["PROXY_HOST"] = "127.0.0.1",
-            ["PROXY_PORT"] = port.ToString(CultureInfo.InvariantCulture),
-            ["USAGE_CLAIM_IDLE_MS"] = "1000",
-        };
-        var cwd = ServiceProcess.NewWorkingDirectory();
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var client = backing.Client(TimeSpan.FromSeconds(10));
 
         // 1. Serve a load, and kill the process while requests are in flight.
         var served = new ConcurrentBag<int>();
@@ -123,28 +104,9 @@ public sealed class CrashTests
     [Fact]
     public async Task ProxyProcess_KilledTheMomentClientsHoldTheirAnswers_EveryAnswerStored()
     {
-        await using var redis = await RedisServerFixture.StartAsync();
-        await using var ollama = await FakeOllama.StartAsync();
-        var databaseUrl = await TestDatabases.CreateInitializedAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["OLLAMA_URL"] = ollama.Url });
-        var (record, key) = ApiKeyFactory.Create("crash", QuotaLimits.Unlimited, null, DateTime.UtcNow);
-        await using (var db = await TestDatabases.OpenAsync(databaseUrl))
-        {
-            db.ApiKeys.Add(record);
-            await db.SaveChangesAsync();
-        }
-
-        var port = PostgresServer.FreePort();
-        var environment = new Dictionary<string, string?>
-        {
-            ["DATABASE_URL"] = databaseUrl,
-            ["REDIS_URL"] = redis.ConnectionString,
-            ["PROXY_HOST"] = "127.0.0.1",
-            ["PROXY_PORT"] = port.ToString(CultureInfo.InvariantCulture),
-            ["USAGE_CLAIM_IDLE_MS"] = "1000",
-        };
-        var cwd = ServiceProcess.NewWorkingDirectory();
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await using var backing = await Backing.StartAsync();
+        var (ollama, databaseUrl, environment, cwd) = (backing.Ollama, backing.DatabaseUrl, backing.Environment, backing.WorkingDirectory);
+        using var client = backing.Client(TimeSpan.FromSeconds(30));
         (string Path, string Body)[] answers =
         [
             ("/api/chat", """{"model":"M","messages":[{"role":"user","content":"hi"}]}"""),
@@ -209,6 +171,65 @@ public sealed class CrashTests
     }
 
     private static string Model(int request) => $"crash-{request}";
+
+    /// <summary>What a proxy process of these tests runs against: Redis, PostgreSQL with one unlimited key, a fake Ollama.</summary>
+    private sealed class Backing : IAsyncDisposable
+    {
+        private readonly int _port;
+        private readonly string _key;
+
+        private Backing(RedisServerFixture redis, FakeOllama ollama, string databaseUrl, int port, string key)
+        {
+            (Redis, Ollama, DatabaseUrl, _port, _key) = (redis, ollama, databaseUrl, port, key);
+            Environment = new Dictionary<string, string?>
+            {
+                ["DATABASE_URL"] = databaseUrl,
+                ["REDIS_URL"] = redis.ConnectionString,
+                ["PROXY_HOST"] = "127.0.0.1",
+                ["PROXY_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+                ["USAGE_CLAIM_IDLE_MS"] = "1000",
+            };
+        }
+
+        public RedisServerFixture Redis { get; }
+
+        public FakeOllama Ollama { get; }
+
+        public string DatabaseUrl { get; }
+
+        public Dictionary<string, string?> Environment { get; }
+
+        public string WorkingDirectory { get; } = ServiceProcess.NewWorkingDirectory();
+
+        public static async Task<Backing> StartAsync()
+        {
+            var redis = await RedisServerFixture.StartAsync();
+            var ollama = await FakeOllama.StartAsync();
+            var databaseUrl = await TestDatabases.CreateInitializedAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["OLLAMA_URL"] = ollama.Url });
+            var (record, key) = ApiKeyFactory.Create("crash", QuotaLimits.Unlimited, null, DateTime.UtcNow);
+            await using (var db = await TestDatabases.OpenAsync(databaseUrl))
+            {
+                db.ApiKeys.Add(record);
+                await db.SaveChangesAsync();
+            }
+
+            return new Backing(redis, ollama, databaseUrl, PostgresServer.FreePort(), key);
+        }
+
+        /// <summary>A client of the proxy process, with the key.</summary>
+        public HttpClient Client(TimeSpan timeout)
+        {
+            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = timeout };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _key);
+            return client;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Ollama.DisposeAsync();
+            await Redis.DisposeAsync();
+        }
+    }
 
     private static Process StartProxy(string cwd, Dictionary<string, string?> environment)
     {

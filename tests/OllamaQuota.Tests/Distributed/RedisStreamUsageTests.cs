@@ -30,9 +30,9 @@ public sealed class RedisStreamUsageTests : RedisStreamUsageContract
             Options.Create(new RedisStreamUsageOptions { StreamKey = Stream }), NullLogger<RedisStreamUsageSink>.Instance);
         await _server.StopAsync();
 
-        await sink.RecordAsync(Usage(), CancellationToken.None);
+        await sink.RecordAsync(SampleUsage.Event(), CancellationToken.None);
         var started = TimeProvider.System.GetTimestamp();
-        await sink.RecordAsync(Usage(), CancellationToken.None);
+        await sink.RecordAsync(SampleUsage.Event(), CancellationToken.None);
 
         Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMilliseconds(200));
         Assert.True(channel.Reader.TryRead(out _) && channel.Reader.TryRead(out _), "both events should wait in the channel");
@@ -91,7 +91,7 @@ public abstract class RedisStreamUsageContract : IAsyncLifetime
     [Fact]
     public async Task Writer_EntriesLeftPendingByADeadWriter_ClaimsThemAndStoresEachOnce()
     {
-        var events = Enumerable.Range(0, 3).Select(_ => Usage()).ToList();
+        var events = Enumerable.Range(0, 3).Select(_ => SampleUsage.Event()).ToList();
         await Database.StreamCreateConsumerGroupAsync(Stream, Group, StreamPosition.Beginning, createStream: true);
         foreach (var usage in events)
         {
@@ -118,7 +118,7 @@ public abstract class RedisStreamUsageContract : IAsyncLifetime
     public async Task Writer_DeadWritersEntriesClaimed_RemovesItsConsumerFromTheGroup()
     {
         await Database.StreamCreateConsumerGroupAsync(Stream, Group, StreamPosition.Beginning, createStream: true);
-        await Database.StreamAddAsync(Stream, RedisUsageEntry.ToFields(Usage()));
+        await Database.StreamAddAsync(Stream, RedisUsageEntry.ToFields(SampleUsage.Event()));
         await Database.StreamReadGroupAsync(Stream, Group, "dead", StreamPosition.NewMessages, 10);
 
         await using var writer = await StartWriterAsync();
@@ -134,7 +134,7 @@ public abstract class RedisStreamUsageContract : IAsyncLifetime
     {
         await using var writer = await StartWriterAsync();
         await Database.StreamAddAsync(Stream, "id", "not-a-guid");
-        await Database.StreamAddAsync(Stream, RedisUsageEntry.ToFields(Usage()));
+        await Database.StreamAddAsync(Stream, RedisUsageEntry.ToFields(SampleUsage.Event()));
 
         await WaitForStoredAsync(1);
 
@@ -144,9 +144,9 @@ public abstract class RedisStreamUsageContract : IAsyncLifetime
     [Fact]
     public async Task Writer_EventTheDatabaseRejectsForGood_DeadLetteredAndEveryOtherEventStored()
     {
-        var before = Enumerable.Range(0, 3).Select(_ => Usage()).ToList();
-        var rejected = Usage(model: new string('m', 1000));
-        var after = Enumerable.Range(0, 2).Select(_ => Usage()).ToList();
+        var before = Enumerable.Range(0, 3).Select(_ => SampleUsage.Event()).ToList();
+        var rejected = SampleUsage.Event(model: new string('m', 1000));
+        var after = Enumerable.Range(0, 2).Select(_ => SampleUsage.Event()).ToList();
         await using var writer = await StartWriterAsync();
 
         // One batch holding the bad event among good ones, then a later batch.
@@ -176,18 +176,6 @@ public abstract class RedisStreamUsageContract : IAsyncLifetime
 
     protected virtual Task DisconnectAsync() => Task.CompletedTask;
 
-    protected static UsageEvent Usage(string model = "llama3") => new()
-    {
-        Id = Guid.CreateVersion7(),
-        KeyId = Guid.NewGuid(),
-        Model = model,
-        Endpoint = "/api/chat",
-        PromptTokens = 12,
-        CompletionTokens = 20,
-        StatusCode = 200,
-        DurationMs = 5,
-        CreatedAt = DateTime.UtcNow,
-    };
 
     private UsageTelemetry Telemetry() => new(_metrics.GetRequiredService<IMeterFactory>());
 

@@ -52,10 +52,10 @@ public abstract class UsageDeadLetterTests(DatabaseKind kind)
         using var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var telemetry = new UsageTelemetry(metrics.GetRequiredService<IMeterFactory>());
         var store = NewStore(services, telemetry);
-        var batch = new[] { Usage(), Usage(LongModel), Usage() };
+        var batch = new[] { SampleUsage.Event(), SampleUsage.Event(LongModel), SampleUsage.Event() };
 
         var result = await store.StoreAsync(batch, CancellationToken.None);
-        var later = await store.StoreAsync([Usage()], CancellationToken.None);
+        var later = await store.StoreAsync([SampleUsage.Event()], CancellationToken.None);
 
         await using var db = await admin.OpenDbAsync();
         Assert.Equal(new StoreResult(1, 0), later);
@@ -91,8 +91,8 @@ public abstract class UsageDeadLetterTests(DatabaseKind kind)
         var store = NewStore(services, telemetry);
 
         // Refused by both databases: a model name is required (NOT NULL), whatever its length.
-        var refused = Usage(model: null!);
-        var batch = new[] { Usage(), Usage(), refused, Usage(), Usage() };
+        var refused = SampleUsage.Event(model: null!);
+        var batch = new[] { SampleUsage.Event(), SampleUsage.Event(), refused, SampleUsage.Event(), SampleUsage.Event() };
 
         var result = await store.StoreAsync(batch, CancellationToken.None);
         var again = await store.StoreAsync(batch, CancellationToken.None);
@@ -126,18 +126,6 @@ public abstract class UsageDeadLetterTests(DatabaseKind kind)
         return listener;
     }
 
-    private static UsageEvent Usage(string model = "llama3") => new()
-    {
-        Id = Guid.CreateVersion7(),
-        KeyId = Guid.NewGuid(),
-        Model = model,
-        Endpoint = "/api/chat",
-        PromptTokens = 3,
-        CompletionTokens = 4,
-        StatusCode = 200,
-        DurationMs = 5,
-        CreatedAt = DateTime.UtcNow,
-    };
 
     private static async Task<HttpStatusCode> ChatAsync(HttpClient client, string model)
     {
