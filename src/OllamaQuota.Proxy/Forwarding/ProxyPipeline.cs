@@ -63,7 +63,15 @@ public sealed partial class ProxyPipeline(
 
         if (!endpoint.HasBody)
         {
-            var passed = await forwarder.ForwardAsync(context, endpoint, null, null, dropUsageChunk: false);
+            if (endpoint.Kind == EndpointKind.Models && context.Request.RouteValues["model"] is string named && !key.Models.Allows(named))
+            {
+                Outcome(span, endpoint, "model_not_allowed");
+                await RefuseModelAsync(context, endpoint, named);
+                return;
+            }
+
+            var modelList = key.Models.AllowsAll || endpoint.Kind is not (EndpointKind.Tags or EndpointKind.Models) ? null : key.Models;
+            var passed = await forwarder.ForwardAsync(context, endpoint, null, null, dropUsageChunk: false, modelList);
             Outcome(span, endpoint, passed.Outcome.ToString());
             return;
         }
@@ -96,6 +104,15 @@ public sealed partial class ProxyPipeline(
             }
 
             span?.SetTag("oq.model", request.Model);
+
+            // The key's allow-list, before anything is reserved or forwarded; the default model is held to it too.
+            if (!key.Models.Allows(request.Model))
+            {
+                Outcome(span, endpoint, "model_not_allowed");
+                await RefuseModelAsync(context, endpoint, request.Model);
+                return;
+            }
+
             if (!endpoint.Metered)
             {
                 var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
@@ -155,6 +172,10 @@ public sealed partial class ProxyPipeline(
             Outcome(span, endpoint, charged ? result.Outcome.ToString() : "refunded");
         }
     }
+
+    private static Task RefuseModelAsync(HttpContext context, ProxyEndpoint endpoint, string model) =>
+        ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status403Forbidden,
+            $"This API key may not use the model '{model}'.", openAiCode: "model_not_allowed", param: "model");
 
     private void Outcome(Activity? span, ProxyEndpoint endpoint, string outcome)
     {

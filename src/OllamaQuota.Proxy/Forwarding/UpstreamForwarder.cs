@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Core.Models;
 using OllamaQuota.Proxy.Metering;
 using OllamaQuota.Proxy.Routing;
 using OllamaQuota.Proxy.Settings;
@@ -32,15 +33,16 @@ public sealed partial class UpstreamForwarder(
     /// is (the GET routes have none).</param>
     /// <param name="meter">Watches the response (metered routes); null passes it through unread.</param>
     /// <param name="dropUsageChunk">Removes the usage-only SSE chunk the proxy asked for on the client's behalf.</param>
+    /// <param name="modelList">For a model list seen by a key with an allow-list: the models to leave in it.</param>
     public async Task<ForwardResult> ForwardAsync(
-        HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMeter? meter, bool dropUsageChunk)
+        HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMeter? meter, bool dropUsageChunk, ModelAccess? modelList = null)
     {
         var ollamaUrl = settings.Current.OllamaUrl;
         using var span = ProxyTelemetry.StartStep("upstream");
         var sent = time.GetTimestamp();
         using var headerWait = new CancellationTokenSource(options.Value.UpstreamTimeout);
         var transformer = new UpstreamTransformer(
-            UpstreamPath(context, endpoint), body, meter, dropUsageChunk,
+            endpoint, UpstreamPath(context, endpoint), body, meter, dropUsageChunk, modelList,
             onResponseHeaders: () => headerWait.CancelAfter(Timeout.InfiniteTimeSpan),
             onFirstChunk: () => telemetry.RecordTimeToFirstChunk(time.GetElapsedTime(sent)));
 

@@ -110,7 +110,7 @@ public sealed class RequestValidationTests : IAsyncLifetime
             Json(Utf8("""{"model":"ll\u0061ma3","prompt":"smile \ud83d\ude00 \u0000 \\ud800","stream":false}""")));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var (_, body, _) = Assert.Single(_proxy.Ollama.Requests);
+        var (_, body, _, _) = Assert.Single(_proxy.Ollama.Requests);
         Assert.Equal("smile \U0001F600 \0 \\ud800", body!["prompt"]!.GetValue<string>());
         Assert.Equal("llama3", Assert.Single(await _proxy.WaitForUsageAsync(1)).Model);
     }
