@@ -77,6 +77,9 @@ internal sealed class JsonFields(JsonElement body)
         return true;
     }
 
+    /// <summary>The field's value as it came, for rules that take several forms.</summary>
+    public bool TryGetElement(string field, out JsonElement value) => body.TryGetProperty(field, out value);
+
     /// <summary>An array of strings (an item that is not a string is kept as null, for the caller's rule to name), or null.</summary>
     public bool TryGetStringList(string field, out List<string?>? value)
     {

@@ -25,4 +25,7 @@ public static class ColumnLengths
     /// patterns are ASCII letters, digits and _-.:/@*) come to at most 12,993; the Admin checks the list's size first.
     /// </summary>
     public const int AllowedModels = 16384;
+
+    /// <summary>The num_ctx rules as JSON; the Admin checks the stored text's length.</summary>
+    public const int NumCtxRules = 16384;
 }

@@ -30,6 +30,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             settings.Property(s => s.Id).ValueGeneratedNever();
             settings.Property(s => s.OllamaUrl).HasMaxLength(ColumnLengths.OllamaUrl);
             settings.Property(s => s.DefaultModel).HasMaxLength(ColumnLengths.Model);
+            settings.Property(s => s.NumCtxRules).HasMaxLength(ColumnLengths.NumCtxRules);
         });
 
         modelBuilder.Entity<UsageEvent>(usage =>

@@ -113,6 +113,15 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
+            // The admin's guardrails: what they refuse is refused before anything is reserved.
+            var (changes, guarded) = RequestGuardrails.Apply(endpoint, document.RootElement, request, settings.Current.Guardrails);
+            if (guarded is not null)
+            {
+                Outcome(span, endpoint, "guardrail");
+                await ProxyErrors.WriteAsync(context, endpoint.Style, guarded.Status, guarded.Message, openAiCode: guarded.Code, param: guarded.Param);
+                return;
+            }
+
             if (!endpoint.Metered)
             {
                 var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
@@ -157,7 +166,7 @@ public sealed partial class ProxyPipeline(
 
             // 4. Forward, with the allowance written into the body; 5. measure as it streams back.
             var meter = new ResponseMeter();
-            var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation);
+            var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation, changes);
             var result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, meter, dropUsageChunk: request.ProxyAsksUsage);
 
             // 6. Settle and 7. record, even if the client has gone.

@@ -106,6 +106,23 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("default_model");
 
+                    b.Property<long?>("MaxImageBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_image_bytes");
+
+                    b.Property<int?>("MaxImagesPerRequest")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_images_per_request");
+
+                    b.Property<long?>("MaxKeepAliveSeconds")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_keep_alive_seconds");
+
+                    b.Property<string>("NumCtxRules")
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("num_ctx_rules");
+
                     b.Property<string>("OllamaUrl")
                         .IsRequired()
                         .HasMaxLength(2048)

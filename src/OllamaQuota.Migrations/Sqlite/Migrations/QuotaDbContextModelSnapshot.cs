@@ -101,6 +101,23 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("default_model");
 
+                    b.Property<long?>("MaxImageBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_image_bytes");
+
+                    b.Property<int?>("MaxImagesPerRequest")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_images_per_request");
+
+                    b.Property<long?>("MaxKeepAliveSeconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_keep_alive_seconds");
+
+                    b.Property<string>("NumCtxRules")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("num_ctx_rules");
+
                     b.Property<string>("OllamaUrl")
                         .IsRequired()
                         .HasMaxLength(2048)
