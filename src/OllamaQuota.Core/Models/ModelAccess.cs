@@ -6,21 +6,22 @@ namespace OllamaQuota.Core.Models;
 /// </summary>
 public sealed class ModelAccess
 {
-    public static readonly ModelAccess All = new([]);
+    public static readonly ModelAccess All = new([], allowsAll: true);
 
     private readonly ModelPattern[] _entries;
 
-    private ModelAccess(ModelPattern[] entries)
+    private ModelAccess(ModelPattern[] entries, bool allowsAll)
     {
         _entries = entries;
+        AllowsAll = allowsAll;
     }
 
-    public bool AllowsAll => _entries.Length == 0;
+    public bool AllowsAll { get; }
 
     /// <summary>Entries that no longer parse (rules tightened since they were stored) allow nothing.</summary>
     public static ModelAccess From(IReadOnlyList<string>? entries) =>
         entries is null or { Count: 0 } ? All
-        : new ModelAccess([.. entries.Select(entry => ModelPattern.Parse(entry).Pattern).OfType<ModelPattern>()]);
+        : new ModelAccess([.. entries.Select(entry => ModelPattern.Parse(entry).Pattern).OfType<ModelPattern>()], allowsAll: false);
 
     /// <summary>
     /// The list as it is stored, or the error for the wire field (null clears it): at most
@@ -60,7 +61,7 @@ public sealed class ModelAccess
 
     public bool Allows(string model)
     {
-        if (_entries.Length == 0)
+        if (AllowsAll)
         {
             return true;
         }

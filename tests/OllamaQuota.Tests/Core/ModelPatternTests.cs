@@ -65,6 +65,13 @@ public sealed class ModelPatternTests
     }
 
     [Fact]
+    public void Allows_StoredEntriesThatNoLongerParse_AllowNothing()
+    {
+        Assert.False(ModelAccess.From(["not a name"]).Allows("not a name"));
+        Assert.False(ModelAccess.From(["not a name"]).AllowsAll);
+    }
+
+    [Fact]
     public void Check_DuplicatesByHowTheyMatch_KeptOnceInOrder()
     {
         var (entries, error) = ModelAccess.Check([" llama3 ", "LLAMA3:latest", "qwen2.5:*", "qwen2.5:*"]);
