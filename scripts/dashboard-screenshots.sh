@@ -13,18 +13,16 @@
 # Everything it starts is stopped at the end, also on failure; logs stay in a temporary folder named on failure.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=$(mkdir -p "${1:-$root/docs}" && cd "${1:-$root/docs}" && pwd)
+# The benchmarks' helpers start the throwaway servers (free_port, start_postgres, start_redis, pg, log); their logs go
+# to $out, which here is the throwaway folder.
+source "$(cd "$(dirname "$0")/.." && pwd)/bench/lib.sh"
+shots=$(mkdir -p "${1:-$root/docs}" && cd "${1:-$root/docs}" && pwd)
 ui="$root/src/OllamaQuota.AdminUi"
 tmp=$(mktemp -d /tmp/oq-dashboard.XXXXXX)
 chmod 755 "$tmp" # PostgreSQL runs as the postgres user and must reach its folder inside.
-pids=()
+out=$tmp
 apphost=""
-pg_data=""
 password="dashboard-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
-log() { printf '==> %s\n' "$*" >&2; }
-pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 cleanup() {
   local status=$?
@@ -52,15 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-wait_http() { # url seconds
+wait_apphost_http() { # url seconds: also gives up when the AppHost has exited
   local i
   for ((i = 0; i < $2 * 2; i++)); do
     curl -sf -o /dev/null --max-time 2 "$1" && return 0
@@ -71,7 +61,6 @@ wait_http() { # url seconds
 }
 
 # 1. Prerequisites.
-pg_bin=$(compgen -G "/usr/lib/postgresql/*/bin" | sort -V | tail -1 || true)
 [ -n "$pg_bin" ] || { log "no PostgreSQL server binaries (apt-get install -y postgresql)"; exit 1; }
 command -v redis-server >/dev/null || { log "redis-server not found (apt-get install -y redis-server)"; exit 1; }
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || { log "Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)"; exit 1; }
@@ -82,16 +71,8 @@ done
 
 # 2. The servers the AppHost is pointed at.
 log "starting PostgreSQL, redis-server and the fake Ollama"
-pg_port=$(free_port)
-pg_data="$tmp/pg"
-mkdir -p "$pg_data"
-[ "$(id -u)" -ne 0 ] || chown postgres:postgres "$pg_data"
-pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >"$tmp/pg-init.log" 2>&1
-pg "$pg_bin/pg_ctl" start -w -t 60 -D "$pg_data" -l "$pg_data/server.log" \
-  -o "-c port=$pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_data -c fsync=off" >>"$tmp/pg-init.log" 2>&1
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" --daemonize no >"$tmp/redis.log" 2>&1 &
-pids+=($!)
+start_postgres
+start_redis
 node --input-type=module -e "
   import { startFakeOllama } from '$ui/e2e/fake-ollama.mjs';
   const fake = await startFakeOllama();
@@ -110,12 +91,12 @@ log "starting the AppHost (dotnet run, existing servers)"
   --Parameters:ollama-url "$ollama_url" \
   --Parameters:admin-password "$password") >"$tmp/apphost.log" 2>&1 &
 apphost=$!
-wait_http http://127.0.0.1:8000/health 300
-wait_http http://127.0.0.1:8001/health 120
+wait_apphost_http http://127.0.0.1:8000/health 300
+wait_apphost_http http://127.0.0.1:8001/health 120
 login_url=$(grep -o 'http://localhost:15243/login?t=[0-9a-f]*' "$tmp/apphost.log" | head -1)
 [ -n "$login_url" ] || { log "no dashboard login URL in the AppHost's output"; exit 1; }
 
 # 4. Traffic, then the screenshots (the browser part sends the traced request itself, so it knows its trace id).
 log "sending requests and taking the screenshots"
-ADMIN_PASSWORD="$password" node "$root/scripts/dashboard-screenshots.mjs" "$login_url" "$out"
-log "saved $out/dashboard-resources.png and $out/dashboard-trace.png"
+ADMIN_PASSWORD="$password" node "$root/scripts/dashboard-screenshots.mjs" "$login_url" "$shots"
+log "saved $shots/dashboard-resources.png and $shots/dashboard-trace.png"

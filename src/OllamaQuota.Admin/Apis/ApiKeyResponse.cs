@@ -18,6 +18,7 @@ public sealed record ApiKeyResponse(
     long? MonthlyTokens,
     long? DailyRequests,
     long? MonthlyRequests,
+    IReadOnlyList<string> AllowedModels,
     UsageResponse Usage,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
 {
@@ -33,6 +34,7 @@ public sealed record ApiKeyResponse(
         key.MonthlyTokens,
         key.DailyRequests,
         key.MonthlyRequests,
+        key.AllowedModels ?? [],
         new UsageResponse(UsageTotalsResponse.From(usage.Today), UsageTotalsResponse.From(usage.Month)),
         plaintext);
 }

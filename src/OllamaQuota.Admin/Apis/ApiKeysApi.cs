@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Models;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Usage;
 
@@ -10,7 +11,11 @@ namespace OllamaQuota.Admin.Apis;
 
 public static class ApiKeysApi
 {
-    private static readonly string[] CreateFields = ["name", "expires_at", .. ApiKeyRules.LimitFields];
+    private const string AllowedModelsField = "allowed_models";
+
+    private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
+
+    private static readonly string[] UpdateFields = [AllowedModelsField, .. ApiKeyRules.LimitFields];
 
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
     {
@@ -66,6 +71,7 @@ public static class ApiKeysApi
         fields.TryGetLimit("monthly_tokens", out var monthlyTokens);
         fields.TryGetLimit("daily_requests", out var dailyRequests);
         fields.TryGetLimit("monthly_requests", out var monthlyRequests);
+        TryGetAllowedModels(fields, out var allowedModels);
         if (fields.HasErrors)
         {
             return TypedResults.ValidationProblem(fields.Errors, title: "The key was not created.");
@@ -73,6 +79,7 @@ public static class ApiKeysApi
 
         var limits = new QuotaLimits(dailyTokens, monthlyTokens, dailyRequests, monthlyRequests);
         var (record, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
+        record.AllowedModels = allowedModels;
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ApiKeys.Add(record);
@@ -116,7 +123,7 @@ public static class ApiKeysApi
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, ApiKeyRules.LimitFields, cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, UpdateFields, cancellationToken);
         if (fields is null)
         {
             return error!;
@@ -143,9 +150,14 @@ public static class ApiKeysApi
             changes.Add(k => k.MonthlyRequests = monthlyRequests);
         }
 
+        if (TryGetAllowedModels(fields, out var allowedModels))
+        {
+            changes.Add(k => k.AllowedModels = allowedModels);
+        }
+
         if (!fields.HasErrors && changes.Count == 0)
         {
-            fields.AddError("body", $"name at least one of {string.Join(", ", ApiKeyRules.LimitFields)}");
+            fields.AddError("body", $"name at least one of {string.Join(", ", UpdateFields)}");
         }
 
         if (fields.HasErrors)
@@ -165,6 +177,25 @@ public static class ApiKeysApi
         await notifier.KeyChangedAsync(db, key, cancellationToken);
 
         return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
+    }
+
+    /// <summary>The allow-list as stored: null (every model) for null or an empty list.</summary>
+    private static bool TryGetAllowedModels(JsonFields fields, out string[]? allowedModels)
+    {
+        allowedModels = null;
+        if (!fields.TryGetStringList(AllowedModelsField, out var entries))
+        {
+            return false;
+        }
+
+        var (checkedEntries, error) = ModelAccess.Check(entries);
+        if (error is not null)
+        {
+            fields.AddError(AllowedModelsField, error);
+        }
+
+        allowedModels = checkedEntries is { Length: > 0 } ? checkedEntries : null;
+        return true;
     }
 
     internal static ProblemHttpResult NotFound(Guid id) =>

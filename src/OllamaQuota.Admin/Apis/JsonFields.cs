@@ -77,6 +77,33 @@ internal sealed class JsonFields(JsonElement body)
         return true;
     }
 
+    /// <summary>The field's value as it came, for rules that take several forms.</summary>
+    public bool TryGetElement(string field, out JsonElement value) => body.TryGetProperty(field, out value);
+
+    /// <summary>An array of strings (an item that is not a string is kept as null, for the caller's rule to name), or null.</summary>
+    public bool TryGetStringList(string field, out List<string?>? value)
+    {
+        value = null;
+        if (!body.TryGetProperty(field, out var element))
+        {
+            return false;
+        }
+
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Array:
+                value = [.. element.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.String ? item.GetString() : null)];
+                break;
+            case JsonValueKind.Null:
+                break;
+            default:
+                AddError(field, "must be an array of strings, or null");
+                break;
+        }
+
+        return true;
+    }
+
     /// <summary>An ISO 8601 date or date-time; without an offset it is taken as UTC. Null clears it.</summary>
     public bool TryGetInstant(string field, out DateTime? value)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -7,13 +8,32 @@ using OllamaQuota.Core.Settings;
 
 namespace OllamaQuota.Admin.Apis;
 
-public sealed record SettingsResponse(string OllamaUrl, string DefaultModel)
+/// <param name="MaxKeepAlive">The longest keep_alive a key may ask for, in seconds; null: no cap.</param>
+/// <param name="NumCtx">The num_ctx rules (see <see cref="NumCtxRules"/>); null: none.</param>
+public sealed record SettingsResponse(
+    string OllamaUrl,
+    string DefaultModel,
+    long? MaxKeepAlive,
+    JsonElement? NumCtx,
+    int? MaxImagesPerRequest,
+    long? MaxImageBytes)
 {
-    public static SettingsResponse From(SettingsRow row) => new(row.OllamaUrl, row.DefaultModel);
+    public static SettingsResponse From(SettingsRow row) => new(
+        row.OllamaUrl,
+        row.DefaultModel,
+        row.MaxKeepAliveSeconds,
+        row.NumCtxRules is null ? null : JsonDocument.Parse(row.NumCtxRules).RootElement.Clone(),
+        row.MaxImagesPerRequest,
+        row.MaxImageBytes);
 }
 
 public static class SettingsApi
 {
+    /// <summary>The most images one request may be allowed to carry.</summary>
+    private const int MostImagesPerRequest = 1000;
+
+    private static readonly string[] Fields = ["ollama_url", "default_model", "max_keep_alive", "num_ctx", "max_images_per_request", "max_image_bytes"];
+
     public static RouteGroupBuilder MapSettingsApi(this RouteGroupBuilder api)
     {
         var settings = api.MapGroup("/settings").WithTags("Settings");
@@ -29,7 +49,7 @@ public static class SettingsApi
         return TypedResults.Ok(SettingsResponse.From(await db.Settings.AsNoTracking().SingleAsync(cancellationToken)));
     }
 
-    /// <summary>Either field may be left out; what is sent must be valid or nothing changes.</summary>
+    /// <summary>Any field may be left out, and a guardrail set to null is off; what is sent must be valid or nothing changes.</summary>
     public static async Task<Results<Ok<SettingsResponse>, ValidationProblem, ProblemHttpResult>> UpdateSettings(
         HttpRequest request,
         IDbContextFactory<QuotaDbContext> contexts,
@@ -37,27 +57,73 @@ public static class SettingsApi
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, ["ollama_url", "default_model"], cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, Fields, cancellationToken);
         if (fields is null)
         {
             return error!;
         }
 
-        var hasUrl = fields.TryGetString("ollama_url", out var url);
-        if (hasUrl && SettingsValidation.CheckOllamaUrl(url) is { } urlError)
+        var changes = new List<Action<SettingsRow>>();
+        if (fields.TryGetString("ollama_url", out var url))
         {
-            fields.AddError("ollama_url", urlError);
+            if (SettingsValidation.CheckOllamaUrl(url) is { } urlError)
+            {
+                fields.AddError("ollama_url", urlError);
+            }
+
+            changes.Add(row => row.OllamaUrl = SettingsValidation.NormalizeOllamaUrl(url!));
         }
 
-        var hasModel = fields.TryGetString("default_model", out var model);
-        if (hasModel && SettingsValidation.CheckDefaultModel(model) is { } modelError)
+        if (fields.TryGetString("default_model", out var model))
         {
-            fields.AddError("default_model", modelError);
+            if (SettingsValidation.CheckDefaultModel(model) is { } modelError)
+            {
+                fields.AddError("default_model", modelError);
+            }
+
+            changes.Add(row => row.DefaultModel = model!.Trim());
         }
 
-        if (!fields.HasErrors && !hasUrl && !hasModel)
+        if (fields.TryGetElement("max_keep_alive", out var keepAliveElement))
         {
-            fields.AddError("body", "name ollama_url, default_model or both");
+            var (keepAlive, keepAliveError) = MaxKeepAlive(keepAliveElement);
+            if (keepAliveError is not null)
+            {
+                fields.AddError("max_keep_alive", keepAliveError);
+            }
+
+            changes.Add(row => row.MaxKeepAliveSeconds = keepAlive);
+        }
+
+        if (fields.TryGetElement("num_ctx", out var numCtxElement))
+        {
+            var (rules, rulesError) = NumCtxRules.Parse(numCtxElement, "num_ctx");
+            if ((rulesError ?? rules?.CheckStoredLength("num_ctx")) is { } numCtxError)
+            {
+                fields.AddError("num_ctx", numCtxError);
+            }
+
+            changes.Add(row => row.NumCtxRules = rules!.ToStored());
+        }
+
+        if (fields.TryGetLimit("max_images_per_request", out var maxImages))
+        {
+            if (maxImages > MostImagesPerRequest)
+            {
+                fields.AddError("max_images_per_request", $"must be at most {MostImagesPerRequest}, or null for no limit");
+            }
+
+            changes.Add(row => row.MaxImagesPerRequest = (int?)maxImages);
+        }
+
+        if (fields.TryGetLimit("max_image_bytes", out var maxImageBytes))
+        {
+            changes.Add(row => row.MaxImageBytes = maxImageBytes);
+        }
+
+        if (!fields.HasErrors && changes.Count == 0)
+        {
+            fields.AddError("body", $"name at least one of {string.Join(", ", Fields)}");
         }
 
         if (fields.HasErrors)
@@ -67,18 +133,23 @@ public static class SettingsApi
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await db.Settings.SingleAsync(cancellationToken);
-        if (hasUrl)
-        {
-            row.OllamaUrl = SettingsValidation.NormalizeOllamaUrl(url!);
-        }
-
-        if (hasModel)
-        {
-            row.DefaultModel = model!.Trim();
-        }
-
+        changes.ForEach(change => change(row));
         await db.SaveChangesAsync(cancellationToken);
         await notifier.SettingsChangedAsync(db, cancellationToken);
         return TypedResults.Ok(SettingsResponse.From(row));
+    }
+
+    /// <summary>A duration string or a number of seconds, from one second to a year; null: no cap.</summary>
+    private static (long? Seconds, string? Error) MaxKeepAlive(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        var requirement = $"must be {OllamaDuration.Requirement}, from 1 second to {Guardrails.LongestKeepAliveSeconds / 86400} days, or null for no cap";
+        return OllamaDuration.Seconds(value) is { } seconds && seconds >= 1 && seconds <= Guardrails.LongestKeepAliveSeconds
+            ? ((long)seconds, null)
+            : (null, requirement);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
 using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Models;
 
 namespace OllamaQuota.Admin.Commands;
 
@@ -18,6 +19,7 @@ public static class AdminCommands
           init-db                       create or upgrade the database (safe to run again)
           create-key --name NAME [--daily-tokens N] [--monthly-tokens N]
                      [--daily-requests N] [--monthly-requests N] [--expires-at 2027-01-31T00:00:00Z]
+                     [--allowed-models 'llama3.2:*,qwen2.5:7b']
                                         create an API key and print it once
         """;
 
@@ -54,6 +56,7 @@ public static class AdminCommands
             ParseLimit("daily-requests", Take("daily-requests")),
             ParseLimit("monthly-requests", Take("monthly-requests")));
         var expiresAt = ParseInstant("expires-at", Take("expires-at"));
+        var allowedModels = Take("allowed-models")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (options.Count > 0)
         {
             throw new ArgumentException($"unknown option --{options.Keys.First()}\n{Usage}");
@@ -62,8 +65,10 @@ public static class AdminCommands
         await using var services = BuildServices();
         await services.GetRequiredService<DatabaseInitializer>().EnsureReadyAsync(cancellationToken);
         var now = DateTime.UtcNow;
+        var (models, modelsError) = ModelAccess.Check(allowedModels);
         var problem = ApiKeyRules.CheckName(name) is { } nameError ? $"--name {nameError}"
             : ApiKeyRules.CheckExpiry(expiresAt, now) is { } expiryError ? $"--expires-at {expiryError}"
+            : modelsError is not null ? $"--allowed-models {modelsError}"
             : null;
         if (problem is not null)
         {
@@ -71,6 +76,7 @@ public static class AdminCommands
         }
 
         var (record, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
+        record.AllowedModels = models is { Length: > 0 } ? models : null;
         var contexts = services.GetRequiredService<IDbContextFactory<QuotaDbContext>>();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
@@ -81,6 +87,7 @@ public static class AdminCommands
         await Console.Out.WriteLineAsync($"""
             Created key '{record.Name}' (id {record.Id}, prefix {record.KeyPrefix}).
             Limits: daily tokens {Show(limits.DailyTokens)}, monthly tokens {Show(limits.MonthlyTokens)}, daily requests {Show(limits.DailyRequests)}, monthly requests {Show(limits.MonthlyRequests)}; expires {record.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}.
+            Models: {(record.AllowedModels is { } allowed ? string.Join(", ", allowed) : "all")}.
 
             {plaintext}
 

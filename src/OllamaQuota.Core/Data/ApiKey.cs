@@ -22,4 +22,7 @@ public sealed class ApiKey
     public long? MonthlyTokens { get; set; }
     public long? DailyRequests { get; set; }
     public long? MonthlyRequests { get; set; }
+
+    /// <summary>The models this key may use (names and patterns, see ModelAccess); null allows every model.</summary>
+    public string[]? AllowedModels { get; set; }
 }

@@ -19,4 +19,13 @@ public static class ColumnLengths
     public const int Model = 200;
 
     public const int Endpoint = 64;
+
+    /// <summary>
+    /// A key's allow-list as JSON: 64 entries of at most 200 characters that JSON never escapes (model names and
+    /// patterns are ASCII letters, digits and _-.:/@*) come to at most 12,993; the Admin checks the list's size first.
+    /// </summary>
+    public const int AllowedModels = 16384;
+
+    /// <summary>The num_ctx rules as JSON; the Admin checks the stored text's length.</summary>
+    public const int NumCtxRules = 16384;
 }

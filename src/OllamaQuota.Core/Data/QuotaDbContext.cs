@@ -21,6 +21,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             key.Property(k => k.KeyPrefix).HasMaxLength(ColumnLengths.KeyPrefix);
             key.Property(k => k.KeyHash).HasMaxLength(ColumnLengths.KeyHash);
             key.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ix_api_keys_key_hash");
+            key.Property(k => k.AllowedModels).HasMaxLength(ColumnLengths.AllowedModels).HasConversion(JsonList.Converter, JsonList.Comparer);
         });
 
         modelBuilder.Entity<SettingsRow>(settings =>
@@ -29,6 +30,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             settings.Property(s => s.Id).ValueGeneratedNever();
             settings.Property(s => s.OllamaUrl).HasMaxLength(ColumnLengths.OllamaUrl);
             settings.Property(s => s.DefaultModel).HasMaxLength(ColumnLengths.Model);
+            settings.Property(s => s.NumCtxRules).HasMaxLength(ColumnLengths.NumCtxRules);
         });
 
         modelBuilder.Entity<UsageEvent>(usage =>

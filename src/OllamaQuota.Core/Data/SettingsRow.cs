@@ -9,6 +9,16 @@ public sealed class SettingsRow
     public required string OllamaUrl { get; set; }
     public required string DefaultModel { get; set; }
 
+    // The guardrails (see Settings/Guardrails); null is off.
+    public long? MaxKeepAliveSeconds { get; set; }
+
+    /// <summary>The num_ctx rules as JSON (see Settings/NumCtxRules).</summary>
+    public string? NumCtxRules { get; set; }
+
+    public int? MaxImagesPerRequest { get; set; }
+
+    public long? MaxImageBytes { get; set; }
+
     /// <summary>
     /// Bumped by every admin change to keys or settings. Proxies without Redis poll this one number to learn
     /// that their caches are stale, instead of re-reading every cached key.

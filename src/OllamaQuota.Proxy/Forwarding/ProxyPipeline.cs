@@ -64,7 +64,15 @@ public sealed partial class ProxyPipeline(
 
         if (!endpoint.HasBody)
         {
-            var passed = await forwarder.ForwardAsync(context, endpoint, null, null);
+            if (endpoint.Kind == EndpointKind.Models && context.Request.RouteValues["model"] is string named && !key.Models.Allows(named))
+            {
+                Outcome(span, endpoint, "model_not_allowed");
+                await RefuseModelAsync(context, endpoint, named);
+                return;
+            }
+
+            var modelList = key.Models.AllowsAll || endpoint.Kind is not (EndpointKind.Tags or EndpointKind.Models) ? null : key.Models;
+            var passed = await forwarder.ForwardAsync(context, endpoint, null, null, modelList);
             Outcome(span, endpoint, passed.Outcome.ToString());
             return;
         }
@@ -97,6 +105,24 @@ public sealed partial class ProxyPipeline(
             }
 
             span?.SetTag("oq.model", request.Model);
+
+            // The key's allow-list, before anything is reserved or forwarded; the default model is held to it too.
+            if (!key.Models.Allows(request.Model))
+            {
+                Outcome(span, endpoint, "model_not_allowed");
+                await RefuseModelAsync(context, endpoint, request.Model);
+                return;
+            }
+
+            // The admin's guardrails: what they refuse is refused before anything is reserved.
+            var (changes, guarded) = RequestGuardrails.Apply(endpoint, document.RootElement, request, settings.Current.Guardrails);
+            if (guarded is not null)
+            {
+                Outcome(span, endpoint, "guardrail");
+                await ProxyErrors.WriteAsync(context, endpoint.Style, guarded.Status, guarded.Message, openAiCode: guarded.Code, param: guarded.Param);
+                return;
+            }
+
             if (!endpoint.Metered)
             {
                 var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
@@ -149,7 +175,7 @@ public sealed partial class ProxyPipeline(
                 settled ??= SettleAsync(span, key.Id, endpoint, request, reservation, result, meter, started);
             var metering = new ResponseMetering(meter, request.ProxyAsksUsage,
                 status => SettleOnceAsync(new ForwardResult(ForwardOutcome.Completed, status)));
-            var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation);
+            var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation, changes);
             var result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, metering);
             var (prompt, completion, charged) = await SettleOnceAsync(result);
             span?.SetTag("oq.tokens.prompt", prompt);
@@ -158,6 +184,10 @@ public sealed partial class ProxyPipeline(
             Outcome(span, endpoint, charged ? result.Outcome.ToString() : "refunded");
         }
     }
+
+    private static Task RefuseModelAsync(HttpContext context, ProxyEndpoint endpoint, string model) =>
+        ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status403Forbidden,
+            $"This API key may not use the model '{model}'.", openAiCode: "model_not_allowed", param: "model");
 
     private void Outcome(Activity? span, ProxyEndpoint endpoint, string outcome)
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Core.Models;
 using OllamaQuota.Proxy.Metering;
 using OllamaQuota.Proxy.Routing;
 using OllamaQuota.Proxy.Settings;
@@ -31,14 +32,16 @@ public sealed partial class UpstreamForwarder(
     /// <param name="body">The request body to send (as the proxy read and perhaps rewrote it); null sends none (the GET
     /// routes take none, and one sent anyway is not Ollama's to receive).</param>
     /// <param name="metering">Watches the response (metered routes); null passes it through unread.</param>
-    public async Task<ForwardResult> ForwardAsync(HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMetering? metering)
+    /// <param name="modelList">For a model list seen by a key with an allow-list: the models to leave in it.</param>
+    public async Task<ForwardResult> ForwardAsync(
+        HttpContext context, ProxyEndpoint endpoint, ReadOnlyMemory<byte>? body, ResponseMetering? metering, ModelAccess? modelList = null)
     {
         var ollamaUrl = settings.Current.OllamaUrl;
         using var span = ProxyTelemetry.StartStep("upstream");
         var sent = time.GetTimestamp();
         using var headerWait = new CancellationTokenSource(options.Value.UpstreamTimeout);
         var transformer = new UpstreamTransformer(
-            UpstreamPath(context, endpoint), body, metering,
+            endpoint, UpstreamPath(context, endpoint), body, metering, modelList,
             onResponseHeaders: () => headerWait.CancelAfter(Timeout.InfiniteTimeSpan),
             onFirstChunk: () => telemetry.RecordTimeToFirstChunk(time.GetElapsedTime(sent)));
 

@@ -2,7 +2,10 @@ using System.Buffers;
 using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using Microsoft.Net.Http.Headers;
+using OllamaQuota.Core.Models;
+using OllamaQuota.Proxy.Access;
 using OllamaQuota.Proxy.Metering;
+using OllamaQuota.Proxy.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace OllamaQuota.Proxy.Forwarding;
@@ -17,16 +20,20 @@ namespace OllamaQuota.Proxy.Forwarding;
 /// <see cref="HttpTransformer"/>, not <see cref="HttpTransformer.Default"/>): Ollama makes no use of them, and the
 /// callers' addresses are not Ollama's to log.
 /// </remarks>
+/// <param name="endpoint">The route called.</param>
 /// <param name="upstreamPath">The path on Ollama (the query is the client's).</param>
 /// <param name="body">The body to send instead of the client's (read, and perhaps rewritten, by the proxy); null sends
 /// none (the GET routes take none).</param>
 /// <param name="metering">Watches the response (metered routes); null passes it through unread.</param>
+/// <param name="modelList">For a model list seen by a key with an allow-list: the models to leave in it.</param>
 /// <param name="onResponseHeaders">Called when Ollama's response headers arrive.</param>
 /// <param name="onFirstChunk">Called when the first chunk of Ollama's response body arrives.</param>
 public sealed class UpstreamTransformer(
+    ProxyEndpoint endpoint,
     PathString upstreamPath,
     ReadOnlyMemory<byte>? body,
     ResponseMetering? metering,
+    ModelAccess? modelList,
     Action onResponseHeaders,
     Action onFirstChunk) : HttpTransformer
 {
@@ -39,7 +46,7 @@ public sealed class UpstreamTransformer(
     // than NUL, CR and LF through; HttpClient refuses to send non-ASCII, and Ollama refuses control characters.
     private static readonly SearchValues<char> Sendable = SearchValues.Create(['\t', .. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c)]);
 
-    private MeteringResponseStream? _responseBody;
+    private Func<CancellationToken, Task<bool>>? _completeResponse;
 
     /// <summary>Ollama's status, once its response headers have arrived.</summary>
     public int? UpstreamStatus { get; private set; }
@@ -125,15 +132,29 @@ public sealed class UpstreamTransformer(
             response.Headers.ContentLength = null;
         }
 
-        _responseBody = metering is null
+        if (modelList is not null && proxyResponse.IsSuccessStatusCode)
+        {
+            // The filtered list is shorter than Ollama's; its length is set once it is known.
+            response.Headers.ContentLength = null;
+            var list = new ModelListResponseStream(httpContext, response.Body, endpoint, modelList, onFirstChunk);
+            _completeResponse = list.CompleteAsync;
+            response.Body = list;
+            return true;
+        }
+
+        var meteringBody = metering is null
             ? new MeteringResponseStream(response.Body, null, mediaType, dropUsageChunk: false, onFirstChunk, beforeLastBytes: null)
             : new MeteringResponseStream(
                 response.Body, metering.Meter, mediaType, metering.DropUsageChunk, onFirstChunk, () => metering.BeforeLastBytes(status));
-        response.Body = _responseBody;
+        _completeResponse = meteringBody.CompleteAsync;
+        response.Body = meteringBody;
         return true;
     }
 
-    /// <summary>Once YARP has copied the whole response: see <see cref="MeteringResponseStream.CompleteAsync"/>.</summary>
+    /// <summary>
+    /// Once YARP has copied the whole response: see <see cref="MeteringResponseStream.CompleteAsync"/> and
+    /// <see cref="ModelListResponseStream.CompleteAsync"/>.
+    /// </summary>
     public Task<bool> CompleteResponseAsync(CancellationToken cancellationToken) =>
-        _responseBody?.CompleteAsync(cancellationToken) ?? Task.FromResult(true);
+        _completeResponse?.Invoke(cancellationToken) ?? Task.FromResult(true);
 }

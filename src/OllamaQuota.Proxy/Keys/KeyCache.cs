@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Models;
 
 namespace OllamaQuota.Proxy.Keys;
 
@@ -64,7 +65,8 @@ public sealed class KeyCache(IDbContextFactory<QuotaDbContext> contexts, TimePro
             var key = await db.ApiKeys.AsNoTracking()
                 .Where(k => k.KeyHash == keyHash)
                 .Select(k => new CachedKey(
-                    k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests)))
+                    k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests),
+                    ModelAccess.From(k.AllowedModels)))
                 .FirstOrDefaultAsync(CancellationToken.None);
 
             // Stored before the lookup is retired, so that a caller arriving in between finds one or the other.

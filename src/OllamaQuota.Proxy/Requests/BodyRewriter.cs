@@ -2,15 +2,17 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Settings;
 using OllamaQuota.Proxy.Routing;
 
 namespace OllamaQuota.Proxy.Requests;
 
 /// <summary>
 /// Writes the body sent upstream when the proxy must change it: the default model filled in, the completion
-/// allowance as num_predict / max_tokens, and the usage chunk requested on OpenAI streams. Every other property is
-/// copied as it came, its value's bytes unchanged. Returns null when nothing needs changing, so the original bytes are
-/// forwarded. Unmetered routes pass no reservation: only the model is filled in.
+/// allowance as num_predict / max_tokens, the usage chunk requested on OpenAI streams, and the guardrails' changes
+/// (<see cref="BodyChanges"/>: keep_alive capped, options.num_ctx set, load-time options dropped). Every other property
+/// is copied as it came, its value's bytes unchanged. Returns null when nothing needs changing, so the original bytes
+/// are forwarded. Unmetered routes pass no reservation: only the model is filled in.
 /// </summary>
 public static class BodyRewriter
 {
@@ -25,11 +27,12 @@ public static class BodyRewriter
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    public static byte[]? Rewrite(ProxyEndpoint endpoint, JsonElement root, ParsedRequest request, Reservation? reservation)
+    public static byte[]? Rewrite(ProxyEndpoint endpoint, JsonElement root, ParsedRequest request, Reservation? reservation, BodyChanges? changes = null)
     {
         var allowance = reservation is { Clamped: true } ? reservation.CompletionAllowance : null;
         var askUsage = request.ProxyAsksUsage;
-        if (!request.ModelDefaulted && allowance is null && !askUsage)
+        var ollamaOptions = endpoint.Style == ApiStyle.Ollama ? new OptionChanges(allowance, changes) : default;
+        if (!request.ModelDefaulted && allowance is null && !askUsage && changes is not { IsEmpty: false })
         {
             return null;
         }
@@ -55,15 +58,21 @@ public static class BodyRewriter
                     continue;
                 }
 
-                if (allowance is not null && endpoint.Style == ApiStyle.Ollama && property.NameEquals("options"))
+                if (ollamaOptions.Any && property.NameEquals("options"))
                 {
                     if (property.Value.ValueKind == JsonValueKind.Object)
                     {
                         writer.WritePropertyName("options");
-                        WriteWith(writer, property.Value, "num_predict", allowance.Value, null);
+                        WriteOptions(writer, property.Value, ollamaOptions);
                         wroteOptions = true;
                     }
 
+                    continue;
+                }
+
+                if (changes?.KeepAliveSeconds is { } keepAlive && property.NameEquals("keep_alive"))
+                {
+                    writer.WriteNumber("keep_alive", keepAlive);
                     continue;
                 }
 
@@ -87,18 +96,15 @@ public static class BodyRewriter
                 writer.WriteString("model", request.Model);
             }
 
-            if (allowance is { } max)
+            if (ollamaOptions.Adds && !wroteOptions)
             {
-                if (endpoint.Style == ApiStyle.Ollama && !wroteOptions)
-                {
-                    writer.WriteStartObject("options");
-                    writer.WriteNumber("num_predict", max);
-                    writer.WriteEndObject();
-                }
-                else if (endpoint.Style == ApiStyle.OpenAi)
-                {
-                    writer.WriteNumber(request.LimitField == CompletionLimitField.MaxCompletionTokens ? "max_completion_tokens" : "max_tokens", max);
-                }
+                writer.WritePropertyName("options");
+                WriteOptions(writer, default, ollamaOptions);
+            }
+
+            if (allowance is { } max && endpoint.Style == ApiStyle.OpenAi)
+            {
+                writer.WriteNumber(request.LimitField == CompletionLimitField.MaxCompletionTokens ? "max_completion_tokens" : "max_tokens", max);
             }
 
             if (askUsage && !wroteStreamOptions)
@@ -146,6 +152,64 @@ public static class BodyRewriter
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>Ollama's options (the client's, or none), with num_predict and num_ctx set and load-time options left out.</summary>
+    private static void WriteOptions(Utf8JsonWriter writer, JsonElement source, OptionChanges changes)
+    {
+        writer.WriteStartObject();
+        if (source.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in source.EnumerateObject())
+            {
+                var replaced = (changes.NumPredict is not null && property.NameEquals("num_predict"))
+                    || (changes.NumCtx is not null && property.NameEquals("num_ctx"))
+                    || (changes.DropLoadOptions && IsLoadTimeOption(property));
+                if (!replaced)
+                {
+                    CopyProperty(writer, property);
+                }
+            }
+        }
+
+        if (changes.NumPredict is { } numPredict)
+        {
+            writer.WriteNumber("num_predict", numPredict);
+        }
+
+        if (changes.NumCtx is { } numCtx)
+        {
+            writer.WriteNumber("num_ctx", numCtx);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static bool IsLoadTimeOption(JsonProperty property)
+    {
+        foreach (var name in Guardrails.LoadTimeOptions)
+        {
+            if (property.NameEquals(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>What changes in Ollama's options: the allowance as num_predict, and the guardrails' num_ctx and drops.</summary>
+    private readonly record struct OptionChanges(long? NumPredict, long? NumCtx, bool DropLoadOptions)
+    {
+        public OptionChanges(long? allowance, BodyChanges? changes)
+            : this(allowance, changes?.NumCtx, changes?.DropLoadOptions == true)
+        {
+        }
+
+        public bool Any => NumPredict is not null || NumCtx is not null || DropLoadOptions;
+
+        /// <summary>Whether the options must be written even when the client sent none.</summary>
+        public bool Adds => NumPredict is not null || NumCtx is not null;
     }
 
     /// <summary>

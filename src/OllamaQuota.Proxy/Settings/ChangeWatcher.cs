@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Settings;
 using OllamaQuota.Proxy.Keys;
 using StackExchange.Redis;
 
@@ -72,7 +73,7 @@ public sealed partial class ChangeWatcher(
             return;
         }
 
-        settings.Set(new UpstreamSettingsSnapshot(row.OllamaUrl.TrimEnd('/'), row.DefaultModel, row.Revision));
+        settings.Set(new UpstreamSettingsSnapshot(row.OllamaUrl.TrimEnd('/'), row.DefaultModel, row.Revision, Guardrails.From(row)));
         keys.Clear();
         LogChanged(row.Revision);
     }

@@ -34,7 +34,8 @@ public sealed class AdminProcessTests
 
         var result = await ServiceProcess.RunAsync(
             Admin, cwd, new Dictionary<string, string?>(), Timeout,
-            "create-key", "--name", "batch-job", "--daily-tokens", "5000", "--monthly-requests", "100", "--expires-at", "2099-12-31");
+            "create-key", "--name", "batch-job", "--daily-tokens", "5000", "--monthly-requests", "100", "--expires-at", "2099-12-31",
+            "--allowed-models", "llama3.2:*, qwen2.5:7b");
 
         Assert.Equal(0, result.ExitCode);
         var plaintext = result.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("sk-", StringComparison.Ordinal));
@@ -46,12 +47,14 @@ public sealed class AdminProcessTests
         Assert.Equal(5000, key.DailyTokens);
         Assert.Equal(100, key.MonthlyRequests);
         Assert.Null(key.MonthlyTokens);
+        Assert.Equal(["llama3.2:*", "qwen2.5:7b"], key.AllowedModels!);
     }
 
     [Theory]
     [InlineData("--daily-tokens", "-5", "--daily-tokens must be zero or a positive whole number")]
     [InlineData("--expires-at", "2001-01-01", "--expires-at must be in the future")]
     [InlineData("--colour", "blue", "unknown option --colour")]
+    [InlineData("--allowed-models", "llama3,bad name", "--allowed-models entry 2 ('bad name')")]
     public async Task CreateKey_BadOption_FailsAndCreatesNothing(string option, string value, string message)
     {
         var cwd = ServiceProcess.NewWorkingDirectory();

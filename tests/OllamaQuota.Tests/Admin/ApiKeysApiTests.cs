@@ -88,6 +88,13 @@ public abstract class ApiKeysApiTests(DatabaseKind kind) : IAsyncLifetime
         { """{"name": "k", "expires_at": "2001-01-01T00:00:00Z"}""", "expires_at" },
         { """{"name": "k", "expires_at": "next tuesday"}""", "expires_at" },
         { """{"name": "k", "dialy_tokens": 5}""", "dialy_tokens" },
+        { """{"name": "k", "allowed_models": "llama3"}""", "allowed_models" },
+        { """{"name": "k", "allowed_models": ["llama 3"]}""", "allowed_models" },
+        { """{"name": "k", "allowed_models": [42]}""", "allowed_models" },
+        { """{"name": "k", "allowed_models": ["*:latest"]}""", "allowed_models" },
+        { """{"name": "k", "allowed_models": ["library/llama3*"]}""", "allowed_models" },
+        { $$"""{"name": "k", "allowed_models": [{{string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"m{i}\""))}}]}""", "allowed_models" },
+        { $$"""{"name": "k", "allowed_models": ["{{new string('m', 201)}}"]}""", "allowed_models" },
     };
 
     [Theory]
@@ -193,6 +200,60 @@ public abstract class ApiKeysApiTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Equal(10, stored.DailyTokens);
         Assert.Equal("k", stored.Name);
         Assert.Equal(0, (await db.Settings.SingleAsync()).Revision);
+    }
+
+    [Fact]
+    public async Task CreateKey_AllowedModels_StoredTrimmedWithoutDuplicatesAndShown()
+    {
+        var created = await CreateAsync(new { name = "k", allowed_models = new[] { " llama3 ", "llama3:latest", "qwen2.5:*", "hf.co/bartowski/*" } });
+
+        Assert.Equal(["llama3", "qwen2.5:*", "hf.co/bartowski/*"], created.GetProperty("allowed_models").EnumerateArray().Select(e => e.GetString()));
+        await using var db = await _admin.OpenDbAsync();
+        Assert.Equal(["llama3", "qwen2.5:*", "hf.co/bartowski/*"], (await db.ApiKeys.SingleAsync()).AllowedModels!);
+    }
+
+    [Fact]
+    public async Task CreateKey_NoAllowedModels_ShowsEmptyListForAll()
+    {
+        var created = await CreateAsync(new { name = "k" });
+
+        Assert.Equal(0, created.GetProperty("allowed_models").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("""{"allowed_models": ["llama3.2:*"]}""", new[] { "llama3.2:*" })]
+    [InlineData("""{"allowed_models": []}""", new string[0])]
+    [InlineData("""{"allowed_models": null}""", new string[0])]
+    public async Task UpdateQuota_AllowedModels_ReplacesTheListAndBumpsRevision(string body, string[] expected)
+    {
+        var key = await CreateAsync(new { name = "k", daily_tokens = 10, allowed_models = new[] { "llama3" } });
+
+        var response = await PatchRawAsync($"/api/api-keys/{key.GetProperty("id").GetGuid()}/quota", body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var shown = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(expected, shown.GetProperty("allowed_models").EnumerateArray().Select(e => e.GetString()));
+        await using var db = await _admin.OpenDbAsync();
+        var stored = await db.ApiKeys.SingleAsync();
+        Assert.Equal(expected.Length == 0 ? null : expected, stored.AllowedModels);
+        Assert.Equal(10, stored.DailyTokens);
+        Assert.Equal(1, (await db.Settings.SingleAsync()).Revision);
+    }
+
+    [Fact]
+    public async Task UpdateQuota_InvalidAllowedModels_Returns400NamingTheEntryAndChangesNothing()
+    {
+        var key = await CreateAsync(new { name = "k", allowed_models = new[] { "llama3" } });
+
+        var response = await PatchRawAsync($"/api/api-keys/{key.GetProperty("id").GetGuid()}/quota", """{"daily_tokens": 5, "allowed_models": ["qwen2.5", "bad name"]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("entry 2 ('bad name')", problem.GetProperty("errors").GetProperty("allowed_models")[0].GetString(), StringComparison.Ordinal);
+        await using var db = await _admin.OpenDbAsync();
+        var stored = await db.ApiKeys.SingleAsync();
+        Assert.Equal(["llama3"], stored.AllowedModels!);
+        Assert.Null(stored.DailyTokens);
     }
 
     [Fact]

@@ -54,6 +54,23 @@ public abstract class SettingsApiTests(DatabaseKind kind) : IAsyncLifetime
     [InlineData("""{"ollama_url": "http://ok:1", "default_model": "  "}""", "default_model")]
     [InlineData("""{"colour": "blue"}""", "colour")]
     [InlineData("""{}""", "body")]
+    [InlineData("""{"max_keep_alive": 0}""", "max_keep_alive")]
+    [InlineData("""{"max_keep_alive": "-5m"}""", "max_keep_alive")]
+    [InlineData("""{"max_keep_alive": "5 minutes"}""", "max_keep_alive")]
+    [InlineData("""{"max_keep_alive": "9000h"}""", "max_keep_alive")]
+    [InlineData("""{"max_keep_alive": true}""", "max_keep_alive")]
+    [InlineData("""{"num_ctx": 4096}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"default": {"max": 0}}}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"default": {"max": 4096, "fixed": 2048}}}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"default": {}}}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"models": {"bad name": {"max": 4096}}}}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"models": {"llama3": {"most": 4096}}}}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"models": {"llama3": {"max": 1.5}}}}""", "num_ctx")]
+    [InlineData("""{"num_ctx": {"fallback": {"max": 4096}}}""", "num_ctx")]
+    [InlineData("""{"max_images_per_request": -1}""", "max_images_per_request")]
+    [InlineData("""{"max_images_per_request": 1001}""", "max_images_per_request")]
+    [InlineData("""{"max_image_bytes": "1MB"}""", "max_image_bytes")]
+    [InlineData("""{"max_keep_alive": "1h", "max_image_bytes": -1}""", "max_image_bytes")]
     public async Task UpdateSettings_InvalidBody_Returns400AndChangesNothing(string body, string field)
     {
         var response = await PutAsync(body);
@@ -65,7 +82,48 @@ public abstract class SettingsApiTests(DatabaseKind kind) : IAsyncLifetime
         var row = await db.Settings.SingleAsync();
         Assert.Equal("http://ollama.internal:11434", row.OllamaUrl);
         Assert.Equal("qwen2.5:0.5b", row.DefaultModel);
+        Assert.Null(row.MaxKeepAliveSeconds);
+        Assert.Null(row.NumCtxRules);
+        Assert.Null(row.MaxImagesPerRequest);
+        Assert.Null(row.MaxImageBytes);
         Assert.Equal(0, row.Revision);
+    }
+
+    [Fact]
+    public async Task UpdateSettings_Guardrails_StoredAndShownThenClearedByNull()
+    {
+        var response = await PutAsync("""
+            {"max_keep_alive": "1h30m", "max_images_per_request": 4, "max_image_bytes": 1048576,
+             "num_ctx": {"default": {"max": 8192}, "models": {"llama3.2:*": {"fixed": 4096}}}}
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var shown = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/settings");
+        Assert.Equal(5400, shown.GetProperty("max_keep_alive").GetInt64());
+        Assert.Equal(4, shown.GetProperty("max_images_per_request").GetInt32());
+        Assert.Equal(1048576, shown.GetProperty("max_image_bytes").GetInt64());
+        Assert.Equal(8192, shown.GetProperty("num_ctx").GetProperty("default").GetProperty("max").GetInt64());
+        Assert.Equal(4096, shown.GetProperty("num_ctx").GetProperty("models").GetProperty("llama3.2:*").GetProperty("fixed").GetInt64());
+        Assert.Equal("qwen2.5:0.5b", shown.GetProperty("default_model").GetString());
+
+        (await PutAsync("""{"max_keep_alive": null, "num_ctx": null, "max_images_per_request": null, "max_image_bytes": null}""")).EnsureSuccessStatusCode();
+
+        await using var db = await _admin.OpenDbAsync();
+        var row = await db.Settings.SingleAsync();
+        Assert.Equal((null, null, null, null), (row.MaxKeepAliveSeconds, row.NumCtxRules, row.MaxImagesPerRequest, row.MaxImageBytes));
+        Assert.Equal(2, row.Revision);
+    }
+
+    [Theory]
+    [InlineData("600", 600)]
+    [InlineData("\"10m\"", 600)]
+    [InlineData("\"1.5h\"", 5400)]
+    public async Task UpdateSettings_MaxKeepAliveSecondsOrDuration_StoredInSeconds(string value, long seconds)
+    {
+        (await PutAsync($$"""{"max_keep_alive": {{value}}}""")).EnsureSuccessStatusCode();
+
+        await using var db = await _admin.OpenDbAsync();
+        Assert.Equal(seconds, (await db.Settings.SingleAsync()).MaxKeepAliveSeconds);
     }
 
     [Fact]

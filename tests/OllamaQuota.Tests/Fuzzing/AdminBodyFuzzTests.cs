@@ -1,9 +1,11 @@
 using System.Text;
+using System.Text.Json;
 using CsCheck;
 using Microsoft.AspNetCore.Http;
 using OllamaQuota.Admin.Apis;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Models;
 using OllamaQuota.Core.Settings;
 using Xunit.Abstractions;
 
@@ -17,7 +19,7 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    private static readonly string[] Known = ["name", "expires_at", "ollama_url", "default_model", .. ApiKeyRules.LimitFields];
+    private static readonly string[] Known = ["name", "expires_at", "ollama_url", "default_model", "allowed_models", "num_ctx", .. ApiKeyRules.LimitFields];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -64,6 +66,19 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
         if (model is not null && SettingsValidation.CheckDefaultModel(model) is null)
         {
             AssertStorable(model.Trim(), ColumnLengths.Model);
+        }
+
+        if (fields.TryGetStringList("allowed_models", out var entries) && ModelAccess.Check(entries) is ({ } kept, null))
+        {
+            Assert.All(kept, entry => AssertStorable(entry, ColumnLengths.Model));
+            Assert.InRange(JsonSerializer.Serialize(kept).Length, 2, ColumnLengths.AllowedModels);
+        }
+
+        if (fields.TryGetElement("num_ctx", out var numCtx) && NumCtxRules.Parse(numCtx, "num_ctx") is ({ } rules, null)
+            && rules.CheckStoredLength("num_ctx") is null && rules.ToStored() is { } stored)
+        {
+            AssertStorable(stored, ColumnLengths.NumCtxRules);
+            Assert.Equal(stored, NumCtxRules.FromStored(stored).ToStored());
         }
     }
 

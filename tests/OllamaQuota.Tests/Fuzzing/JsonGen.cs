@@ -95,8 +95,11 @@ internal static class JsonGen
         (3, Gen.Select(Gen.OneOf<string>("prompt", "system", "suffix"), String, Pair)),
         (3, Message.Array[0, 4].Select(m => Pair("messages", Array(m)))),
         (2, Input.Select(v => Pair("input", v))),
-        (2, Gen.Select(Gen.OneOf<string>("num_predict", "temperature", "num_ctx"), Number, Pair).Array[0, 3]
+        (2, Gen.Select(Gen.OneOf<string>("num_predict", "temperature", "num_ctx", "num_gpu", "use_mmap", "numa", "main_gpu"), Number, Pair).Array[0, 3]
             .Select(options => Pair("options", Object(options)))),
+        (2, Gen.Frequency((2, Number), (2, Gen.OneOf<string>("\"5m\"", "\"1h30m\"", "\"-1\"", "\"0s\"", "\"300ms\"", "\"5\"", "\"1.5h\"")), (1, Value))
+            .Select(v => Pair("keep_alive", v))),
+        (1, Gen.Frequency((3, String.Array[0, 4].Select(Array)), (1, Value)).Select(v => Pair("images", v))),
         (2, Gen.Select(Gen.OneOf<string>("max_tokens", "max_completion_tokens"), Number, Pair)),
         (1, Gen.OneOf<string>("true", "false", "null", "1").Select(v => Pair("stream_options", $$"""{"include_usage":{{v}}}"""))),
         (3, Gen.Select(Gen.OneOf(FieldNames), Value, Pair)),
@@ -116,6 +119,16 @@ internal static class JsonGen
                 (1, Gen.Int[190, 2100].Select(n => Quote("http://h/" + new string('p', n)))),
                 (1, Scalar)), Pair)),
             (2, Gen.Select(Gen.OneOf<string>("daily_tokens", "monthly_tokens", "daily_requests", "monthly_requests"), Scalar, Pair)),
+            (2, Gen.Frequency(
+                (3, Gen.Frequency((4, ModelValue), (2, Gen.OneOf<string>("\"llama3.2:*\"", "\"*\"", "\"hf.co/*\"", "\"q:*-x\"", "\"a*b\"", "\"library/*\""))).Array[0, 5].Select(Array)),
+                (1, Scalar)).Select(v => Pair("allowed_models", v))),
+            (2, Gen.Frequency(
+                (3, Gen.Select(
+                    Gen.OneOf<string>("max", "fixed", "most"),
+                    Number,
+                    Gen.Frequency((3, Gen.OneOf(ModelNames).Select(Quote)), (1, Gen.OneOf<string>("\"llama3.2:*\"", "\"bad name\"")), (1, String)),
+                    (rule, size, model) => Object([Pair("default", Object([Pair(rule, size)])), Pair("models", Object([model + ":" + Object([Pair(rule, size)])]))]))),
+                (1, Value)).Select(v => Pair("num_ctx", v))),
             (2, Gen.Frequency(
                 (2, Gen.OneOf<string>("\"2099-01-31T00:00:00Z\"", "\"9999-12-31T23:59:59-01:00\"", "\"0001-01-01\"", "\"next tuesday\"", "\"2099-02-30\"")),
                 (1, Scalar)).Select(v => Pair("expires_at", v))),

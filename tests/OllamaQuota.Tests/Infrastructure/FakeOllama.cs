@@ -106,7 +106,15 @@ public sealed class FakeOllama : IAsyncDisposable
                 new { name = "qwen2.5:0.5b", model = "qwen2.5:0.5b", size = 397_821_319L, modified_at = "2026-11-02T10:00:00Z" },
             },
         }));
-        app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = "llama3:latest", @object = "model", owned_by = "library" } } }));
+        app.MapGet("/v1/models", () => Results.Json(new
+        {
+            @object = "list",
+            data = new[]
+            {
+                new { id = "llama3:latest", @object = "model", owned_by = "library" },
+                new { id = "qwen2.5:0.5b", @object = "model", owned_by = "library" },
+            },
+        }));
         app.MapGet("/v1/models/{**model}", (string model) => Results.Json(new { id = model, @object = "model", owned_by = "library" }));
         app.MapPost("/api/show", async (HttpContext c) => { await ReceiveAsync(c); return Results.Json(new { modelfile = "FROM llama3", details = new { family = "llama" } }); });
         app.MapPost("/api/generate", (HttpContext c) => GenerateAsync(c, chat: false));

@@ -88,9 +88,10 @@ public sealed class ProxyHost : IAsyncDisposable
     }
 
     /// <summary>A new key in the database, as the Admin would create it; returns its id and plaintext.</summary>
-    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits? limits = null, DateTime? expiresAt = null)
+    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits? limits = null, DateTime? expiresAt = null, string[]? allowedModels = null)
     {
         var (record, plaintext) = ApiKeyFactory.Create("test", limits ?? QuotaLimits.Unlimited, expiresAt, DateTime.UtcNow);
+        record.AllowedModels = allowedModels;
         await using var db = await OpenDbAsync();
         db.ApiKeys.Add(record);
         await db.SaveChangesAsync();

@@ -128,4 +128,23 @@ describe('create key', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(screen.getAllByTestId('create-key-button')[0]).toHaveFocus();
   });
+
+  it('sends the allowed models, one per line, without blanks or spaces', async () => {
+    const { calls } = mockApi({
+      'GET /api/api-keys': { body: [] },
+      'POST /api/api-keys': (call) => ({ status: 201, body: created(call.body as Record<string, unknown>) }),
+    });
+    const user = userEvent.setup();
+    renderApp();
+    await screen.findByTestId('keys-empty');
+    await user.click(screen.getByTestId('create-key-button'));
+    const dialog = screen.getByRole('dialog', { name: 'Create API key' });
+
+    await user.type(within(dialog).getByLabelText('Name'), 'vision');
+    await user.type(within(dialog).getByLabelText(/Allowed models/), ' llama3.2-vision:* {enter}{enter}qwen2.5:7b');
+    await user.click(within(dialog).getByRole('button', { name: 'Create key' }));
+
+    const post = calls.find((c) => c.method === 'POST')!;
+    expect((post.body as Record<string, unknown>).allowed_models).toEqual(['llama3.2-vision:*', 'qwen2.5:7b']);
+  });
 });

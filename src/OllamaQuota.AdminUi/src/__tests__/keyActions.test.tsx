@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { ApiKey } from '../api/types';
+import type { ApiKey, QuotaPatch } from '../api/types';
 import { mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 const rowOf = (name: string) =>
@@ -123,5 +123,40 @@ describe('deactivate', () => {
     await user.click(within(rowOf('bravo')).getByTestId('deactivate-button'));
     await user.click(screen.getByTestId('deactivate-confirm'));
     expect(await within(screen.getByRole('alertdialog')).findByRole('alert')).toHaveTextContent('The key does not exist.');
+  });
+});
+
+describe('allowed models', () => {
+  it('edits the allow-list, one model per line, and shows a server error next to it', async () => {
+    const keys = sampleKeys();
+    keys[0] = { ...keys[0], allowed_models: ['llama3'] };
+    let attempt = 0;
+    const { calls } = mockApi({
+      'GET /api/api-keys': { body: keys },
+      'PATCH /api/api-keys/id-alpha/quota': (call) =>
+        ++attempt === 1
+          ? problem(400, 'Bad Request', 'The quota was not changed.', { allowed_models: ["entry 2 ('bad name') must be an Ollama model name"] })
+          : { body: { ...keys[0], ...(call.body as Partial<ApiKey>) } },
+    });
+    const user = userEvent.setup();
+    renderApp();
+    await screen.findByTestId('keys-table');
+    await user.click(within(rowOf('alpha')).getByTestId('edit-quota-button'));
+    const dialog = screen.getByRole('dialog', { name: 'Edit quota — alpha' });
+    const field = within(dialog).getByLabelText(/Allowed models/);
+    expect(field).toHaveValue('llama3');
+
+    await user.type(field, '\nbad name');
+    await user.click(within(dialog).getByRole('button', { name: 'Save quota' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('The quota was not changed.');
+    expect(field).toHaveAccessibleDescription(/entry 2 \('bad name'\)/);
+
+    await user.clear(field);
+    await user.type(field, 'llama3.2:*{enter}qwen2.5:7b');
+    await user.click(within(dialog).getByRole('button', { name: 'Save quota' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    const patches = calls.filter((c) => c.method === 'PATCH');
+    expect((patches[0].body as QuotaPatch).allowed_models).toEqual(['llama3', 'bad name']);
+    expect((patches[1].body as QuotaPatch).allowed_models).toEqual(['llama3.2:*', 'qwen2.5:7b']);
   });
 });

@@ -111,6 +111,65 @@ describe('settings', () => {
     expect(screen.getByText('Host not allowed.')).toBeInTheDocument();
   });
 
+  it('shows the guardrails and saves only the changed ones, null for a cleared one', async () => {
+    const stored = { ...SETTINGS, max_keep_alive: 1800, num_ctx: { default: { max: 8192 } }, max_images_per_request: 4, max_image_bytes: null };
+    const { calls } = mockApi({
+      'GET /api/settings': { body: stored },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'PUT /api/settings': (call) => ({ body: { ...stored, ...(call.body as object), max_keep_alive: 3600 } }),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    const keepAlive = await screen.findByLabelText('Longest keep-alive');
+    await waitFor(() => expect(keepAlive).toHaveValue('1800'));
+    expect(screen.getByLabelText('Images per request')).toHaveValue('4');
+    expect(JSON.parse((screen.getByLabelText('Context size (num_ctx) rules') as HTMLTextAreaElement).value)).toEqual({ default: { max: 8192 } });
+    await waitFor(() => expect(screen.getByRole('combobox', { name: 'Default model' })).toBeEnabled());
+
+    await user.clear(keepAlive);
+    await user.type(keepAlive, '1h');
+    await user.clear(screen.getByLabelText('Images per request'));
+    await user.type(screen.getByLabelText('Image size (bytes of base64)'), '1048576');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({
+      ...SETTINGS,
+      max_keep_alive: '1h',
+      max_images_per_request: null,
+      max_image_bytes: 1048576,
+    });
+    expect(keepAlive).toHaveValue('3600');
+  });
+
+  it('checks the guardrails before saving and shows the server\'s word on them', async () => {
+    const { calls } = mockApi({
+      'GET /api/settings': { body: SETTINGS },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'PUT /api/settings': problem(400, 'Validation failed', 'The settings were not changed.', { max_keep_alive: ['must be a duration such as "5m"'] }),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    const rules = await screen.findByLabelText('Context size (num_ctx) rules');
+    await waitFor(() => expect(screen.getByRole('combobox', { name: 'Default model' })).toBeEnabled());
+    await user.type(rules, 'not json');
+    await user.type(screen.getByLabelText('Images per request'), 'many');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(rules).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByLabelText('Images per request')).toHaveAttribute('aria-invalid', 'true');
+    expect(calls.filter((c) => c.method === 'PUT')).toHaveLength(0);
+
+    await user.clear(rules);
+    await user.clear(screen.getByLabelText('Images per request'));
+    await user.type(screen.getByLabelText('Longest keep-alive'), 'forever');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The settings were not changed.');
+    expect(screen.getByLabelText('Longest keep-alive')).toHaveAccessibleDescription(/must be a duration/);
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ ...SETTINGS, max_keep_alive: 'forever' });
+  });
+
   it('shows an error state when the settings cannot be loaded', async () => {
     mockApi({ 'GET /api/settings': problem(500, 'Internal Server Error'), 'GET /api/ollama-models': { body: MODELS }, 'GET /api/api-keys': { body: [] } });
     renderApp({ hash: '#/settings' });

@@ -32,6 +32,8 @@ export interface ApiKey extends Limits {
   created_at: string;
   expires_at: string | null;
   deactivated_at: string | null;
+  /** Model names and patterns this key may use; empty = every model. */
+  allowed_models: string[];
   usage: { today: UsageWindow; month: UsageWindow };
 }
 
@@ -43,9 +45,10 @@ export interface CreatedApiKey extends ApiKey {
 export interface CreateKeyRequest extends Partial<Limits> {
   name: string;
   expires_at?: string | null;
+  allowed_models?: string[];
 }
 
-export type QuotaPatch = Partial<Limits>;
+export type QuotaPatch = Partial<Limits> & { allowed_models?: string[] | null };
 
 export interface DailyUsageRow {
   day: string;
@@ -63,7 +66,23 @@ export interface MonthlyUsageRow {
   completion_tokens: number;
 }
 
-export interface Settings {
+/** A num_ctx rule: the most a request may ask for, or the size every request gets. */
+export type NumCtxRule = { max: number } | { fixed: number };
+
+export interface NumCtxRules {
+  default?: NumCtxRule | null;
+  models?: Record<string, NumCtxRule>;
+}
+
+export interface Guardrails {
+  /** Seconds (a duration string such as "30m" is accepted on PUT); null = no cap. */
+  max_keep_alive: number | string | null;
+  num_ctx: NumCtxRules | null;
+  max_images_per_request: number | null;
+  max_image_bytes: number | null;
+}
+
+export interface Settings extends Partial<Guardrails> {
   ollama_url: string;
   default_model: string;
 }

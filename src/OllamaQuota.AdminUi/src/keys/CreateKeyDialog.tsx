@@ -3,12 +3,13 @@ import { LIMIT_FIELDS, type CreateKeyRequest, type CreatedApiKey, type LimitFiel
 import { useApi } from '../auth';
 import { Dialog } from '../components/Dialog';
 import { ErrorAlert, fieldErrors } from '../components/feedback';
+import { AllowedModelsField, parseAllowedModels } from '../components/AllowedModelsField';
 import { LimitFields, emptyLimitValues, parseLimits, type LimitValues } from '../components/LimitFields';
 import { useI18n } from '../i18n';
 import { localToday } from '../lib/usage';
 
 const NAME_MAX = 100;
-const FIELDS = ['name', 'expires_at', ...LIMIT_FIELDS] as const;
+const FIELDS = ['name', 'expires_at', 'allowed_models', ...LIMIT_FIELDS] as const;
 
 /** End of the chosen day in the browser's time zone, as an ISO instant. */
 export function endOfLocalDay(date: string): string {
@@ -30,6 +31,7 @@ export function CreateKeyDialog({
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
   const [limits, setLimits] = useState<LimitValues>(emptyLimitValues);
+  const [models, setModels] = useState('');
   const [errors, setErrors] = useState<Partial<Record<(typeof FIELDS)[number], string>>>({});
   const [serverError, setServerError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -56,6 +58,8 @@ export function CreateKeyDialog({
       const v = parsed.limits[f];
       if (v !== null) body[f] = v;
     }
+    const allowed = parseAllowedModels(models);
+    if (allowed.length > 0) body.allowed_models = allowed;
 
     setBusy(true);
     setServerError(null);
@@ -120,6 +124,8 @@ export function CreateKeyDialog({
           <p className="field-hint">{t('limits.hint')}</p>
           <LimitFields values={limits} onChange={setLimit} errors={errors} testIdPrefix="create-key" />
         </fieldset>
+
+        <AllowedModelsField value={models} onChange={setModels} error={errors.allowed_models} testIdPrefix="create-key" />
 
         <div className={`field${errors.expires_at ? ' field-invalid' : ''}`}>
           <label htmlFor={`${id}-expires`}>

@@ -1,12 +1,16 @@
 import { useId, useState, type FormEvent } from 'react';
-import { LIMIT_FIELDS, type ApiKey, type LimitField } from '../api/types';
+import { LIMIT_FIELDS, type ApiKey } from '../api/types';
 import { useApi } from '../auth';
 import { Dialog } from '../components/Dialog';
 import { ErrorAlert, fieldErrors } from '../components/feedback';
+import { AllowedModelsField, formatAllowedModels, parseAllowedModels } from '../components/AllowedModelsField';
 import { LimitFields, limitValuesFrom, parseLimits, type LimitValues } from '../components/LimitFields';
 import { useI18n } from '../i18n';
 
-/** Edits the four limits; sends all of them, with null for the cleared (unlimited) ones. */
+const FIELDS = [...LIMIT_FIELDS, 'allowed_models'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Edits the four limits and the allowed models; sends all of them, with null for the cleared (unlimited) limits. */
 export function EditQuotaDialog({
   apiKey,
   onClose,
@@ -20,7 +24,8 @@ export function EditQuotaDialog({
   const api = useApi();
   const formId = `${useId()}-form`;
   const [values, setValues] = useState<LimitValues>(() => limitValuesFrom(apiKey));
-  const [errors, setErrors] = useState<Partial<Record<LimitField, string>>>({});
+  const [models, setModels] = useState(() => formatAllowedModels(apiKey.allowed_models));
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [serverError, setServerError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -35,10 +40,13 @@ export function EditQuotaDialog({
     setBusy(true);
     setServerError(null);
     try {
-      onSaved(await api.patchQuota(apiKey.id, parsed.limits));
+      // The allow-list goes only when it changed, so that saving limits never rewrites it.
+      const allowed = parseAllowedModels(models);
+      const changed = allowed.join('\n') !== formatAllowedModels(apiKey.allowed_models);
+      onSaved(await api.patchQuota(apiKey.id, changed ? { ...parsed.limits, allowed_models: allowed } : parsed.limits));
     } catch (err) {
       setServerError(err);
-      setErrors(fieldErrors(err, LIMIT_FIELDS).byField);
+      setErrors(fieldErrors(err, FIELDS).byField);
       setBusy(false);
     }
   };
@@ -60,7 +68,7 @@ export function EditQuotaDialog({
       }
     >
       <form id={formId} onSubmit={onSubmit} noValidate>
-        <ErrorAlert error={serverError} fields={LIMIT_FIELDS} />
+        <ErrorAlert error={serverError} fields={FIELDS} />
         <p className="field-hint">{t('limits.hint')}</p>
         <LimitFields
           values={values}
@@ -68,6 +76,7 @@ export function EditQuotaDialog({
           errors={errors}
           testIdPrefix="edit-quota"
         />
+        <AllowedModelsField value={models} onChange={setModels} error={errors.allowed_models} testIdPrefix="edit-quota" />
       </form>
     </Dialog>
   );

@@ -6,8 +6,15 @@ import { useNotice } from '../components/Notice';
 import { useI18n } from '../i18n';
 import { useLoad } from '../lib/useLoad';
 import { sameModel } from '../lib/models'
+import {
+  GUARDRAIL_FIELDS,
+  GuardrailFields,
+  guardrailValuesFrom,
+  parseGuardrails,
+  type GuardrailValues,
+} from './GuardrailFields';
 
-const FIELDS = ['ollama_url', 'default_model'] as const;
+const FIELDS = ['ollama_url', 'default_model', ...GUARDRAIL_FIELDS] as const;
 type Field = (typeof FIELDS)[number];
 
 export function isHttpUrl(s: string): boolean {
@@ -34,6 +41,7 @@ export function SettingsPage() {
 
   const [url, setUrl] = useState('');
   const [model, setModel] = useState('');
+  const [guardrails, setGuardrails] = useState<GuardrailValues>(() => guardrailValuesFrom({}));
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [saveError, setSaveError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
@@ -44,6 +52,7 @@ export function SettingsPage() {
     if (settings.data) {
       setUrl(settings.data.ollama_url);
       setModel(settings.data.default_model);
+      setGuardrails(guardrailValuesFrom(settings.data));
     }
   }, [settings.data]);
 
@@ -67,10 +76,19 @@ export function SettingsPage() {
     const errs: typeof errors = {};
     if (!isHttpUrl(url)) errs.ollama_url = t('settings.ollamaUrlInvalid');
     if (!model.trim()) errs.default_model = t('settings.modelRequired');
+    const parsed = parseGuardrails(guardrails);
+    if ('invalid' in parsed) for (const f of parsed.invalid) errs[f] = t(`guardrails.${f}Invalid`);
     setErrors(errs);
-    if (Object.keys(errs).length) return;
+    if (Object.keys(errs).length || 'invalid' in parsed) return;
 
-    const body: Settings = { ollama_url: url.trim(), default_model: model.trim() };
+    // Only the guardrails the admin changed go with the save.
+    const loaded = guardrailValuesFrom(settings.data ?? {});
+    const changed = GUARDRAIL_FIELDS.filter((f) => guardrails[f] !== loaded[f]);
+    const body: Settings = {
+      ollama_url: url.trim(),
+      default_model: model.trim(),
+      ...Object.fromEntries(changed.map((f) => [f, parsed.guardrails[f]])),
+    };
     setSaving(true);
     setSaveError(null);
     try {
@@ -239,6 +257,12 @@ export function SettingsPage() {
             </p>
           )}
         </div>
+
+        <GuardrailFields
+          values={guardrails}
+          onChange={(f, v) => setGuardrails((prev) => ({ ...prev, [f]: v }))}
+          errors={errors}
+        />
 
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={saving} data-testid="settings-save">

@@ -76,6 +76,7 @@ export function makeKey(over: Partial<ApiKey> & { name: string }): ApiKey {
     monthly_tokens: null,
     daily_requests: null,
     monthly_requests: null,
+    allowed_models: [],
     usage: { today: w(0, 0, 0), month: w(0, 0, 0) },
     ...over,
   };

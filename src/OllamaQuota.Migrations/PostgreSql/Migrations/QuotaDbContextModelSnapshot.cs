@@ -29,6 +29,11 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("AllowedModels")
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("allowed_models");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -100,6 +105,23 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("default_model");
+
+                    b.Property<long?>("MaxImageBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_image_bytes");
+
+                    b.Property<int?>("MaxImagesPerRequest")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_images_per_request");
+
+                    b.Property<long?>("MaxKeepAliveSeconds")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_keep_alive_seconds");
+
+                    b.Property<string>("NumCtxRules")
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("num_ctx_rules");
 
                     b.Property<string>("OllamaUrl")
                         .IsRequired()

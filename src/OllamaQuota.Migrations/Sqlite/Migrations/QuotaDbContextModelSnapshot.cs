@@ -24,6 +24,11 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<string>("AllowedModels")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("allowed_models");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
@@ -95,6 +100,23 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
                         .HasColumnName("default_model");
+
+                    b.Property<long?>("MaxImageBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_image_bytes");
+
+                    b.Property<int?>("MaxImagesPerRequest")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_images_per_request");
+
+                    b.Property<long?>("MaxKeepAliveSeconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_keep_alive_seconds");
+
+                    b.Property<string>("NumCtxRules")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("num_ctx_rules");
 
                     b.Property<string>("OllamaUrl")
                         .IsRequired()

@@ -1,0 +1,29 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace OllamaQuota.Migrations.PostgreSql.Migrations
+{
+    /// <inheritdoc />
+    public partial class AllowedModels : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "allowed_models",
+                table: "api_keys",
+                type: "character varying(16384)",
+                maxLength: 16384,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "allowed_models",
+                table: "api_keys");
+        }
+    }
+}
