@@ -1,5 +1,6 @@
 using System.Buffers;
 using OllamaQuota.Core.Models;
+using OllamaQuota.Proxy.Forwarding;
 using OllamaQuota.Proxy.Routing;
 
 namespace OllamaQuota.Proxy.Access;
@@ -9,7 +10,7 @@ namespace OllamaQuota.Proxy.Access;
 /// small and never streamed), then sent filtered (<see cref="ModelListFilter"/>) with its own length. YARP starts the
 /// client's response only on the first write, so nothing has gone out before <see cref="CompleteAsync"/>.
 /// </summary>
-public sealed class ModelListResponseStream(HttpContext context, Stream client, ProxyEndpoint endpoint, ModelAccess access, Action onFirstChunk) : Stream
+public sealed class ModelListResponseStream(HttpContext context, Stream client, ProxyEndpoint endpoint, ModelAccess access, Action onFirstChunk) : ResponseBodyStream
 {
     /// <summary>A list longer than this is not passed on (hundreds of models come to well under 1 MB).</summary>
     public const int MaxBytes = 4 * 1024 * 1024;
@@ -17,20 +18,6 @@ public sealed class ModelListResponseStream(HttpContext context, Stream client, 
     private readonly ArrayBufferWriter<byte> _body = new();
     private bool _started;
     private bool _tooLarge;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -48,9 +35,6 @@ public sealed class ModelListResponseStream(HttpContext context, Stream client, 
 
         return ValueTask.CompletedTask;
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Once YARP has copied the whole list: sends it filtered. False when the client has gone.</summary>
     public async Task<bool> CompleteAsync(CancellationToken cancellationToken)
@@ -79,12 +63,4 @@ public sealed class ModelListResponseStream(HttpContext context, Stream client, 
     public override void Flush()
     {
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using OllamaQuota.Proxy.Forwarding;
 
 namespace OllamaQuota.Proxy.Metering;
 
@@ -22,7 +23,7 @@ namespace OllamaQuota.Proxy.Metering;
 /// <param name="beforeLastBytes">Called once, when the answer is whole, before the bytes that complete it are written.
 /// Not cancellable: what it settles is settled whether or not the client stays.</param>
 public sealed class MeteringResponseStream(
-    Stream client, ResponseMeter? meter, string? mediaType, bool dropUsageChunk, Action onFirstChunk, Func<Task>? beforeLastBytes) : Stream
+    Stream client, ResponseMeter? meter, string? mediaType, bool dropUsageChunk, Action onFirstChunk, Func<Task>? beforeLastBytes) : ResponseBodyStream
 {
     private const string Ndjson = "application/x-ndjson";
     private const string EventStream = "text/event-stream";
@@ -34,20 +35,6 @@ public sealed class MeteringResponseStream(
     private readonly ArrayBufferWriter<byte> _ending = new();
     private bool _started;
     private bool _whole;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -75,9 +62,6 @@ public sealed class MeteringResponseStream(
         await AnswerWholeAsync();
         await WriteAndFlushAsync(buffer[last..], cancellationToken);
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>
     /// After the last chunk: meters a last line that has no line end, or a body whose value never closed, and sends what
@@ -107,15 +91,6 @@ public sealed class MeteringResponseStream(
     public override Task FlushAsync(CancellationToken cancellationToken) => client.FlushAsync(cancellationToken);
 
     public override void Flush() => client.Flush();
-
-    // Metering happens on the asynchronous path only; Kestrel refuses synchronous writes anyway.
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Sends the events the filter passed; then, once the answer is whole, those of the stream's ending.</summary>
     private async ValueTask WriteEventsAsync(bool whole, CancellationToken cancellationToken)
