@@ -15,6 +15,12 @@ ADMIN_DLL="$root/src/OllamaQuota.Admin/bin/Release/$release/OllamaQuota.Admin.dl
 FAKE_DLL="$bench/FakeUpstream/bin/Release/$release/FakeUpstream.dll"
 PROBE_DLL="$bench/Probe/bin/Release/$release/OllamaQuota.Bench.Probe.dll"
 HOOK_DLL="$bench/AllocHook/bin/Release/$release/OllamaQuota.Bench.AllocHook.dll"
+YARP_DLL="$bench/PlainYarp/bin/Release/$release/OllamaQuota.Bench.PlainYarp.dll"
+# BENCH_BASE: another checkout of this repository (say, the commit a change started from), built and measured in the
+# same run as targets base-embedded and base-distributed, so that a change is read against its base on one machine.
+BASE=${BENCH_BASE:+$(cd "$BENCH_BASE" && pwd)}
+BASE_PROXY_DLL="$BASE/src/OllamaQuota.Proxy/bin/Release/$release/OllamaQuota.Proxy.dll"
+BASE_ADMIN_DLL="$BASE/src/OllamaQuota.Admin/bin/Release/$release/OllamaQuota.Admin.dll"
 read -r -a PROXY_ENV <<<"${BENCH_PROXY_ENV:-}"
 pids=()
 pg_data=""
@@ -64,6 +70,7 @@ build_release() { # unless BENCH_SKIP_BUILD=1: the product, then the bench's own
   log "building Release"
   dotnet build "$root/OllamaQuota.slnx" -c Release -nologo -v q >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
   dotnet build "$bench/Bench.slnx" -c Release -nologo -v q >>"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
+  [ -z "$BASE" ] || dotnet build "$BASE/OllamaQuota.slnx" -c Release -nologo -v q >>"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
 }
 
 free_port() {
@@ -127,7 +134,7 @@ start_postgres() { # sets PG_URL and pg_port
   pg_port=$port
 }
 
-psql_value() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc "$1"; }
+psql_value() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -d "${2:-postgres}" -tAc "$1"; } # sql [database]
 
 init_database() { # log-name database-url [VAR=value…]
   local name=$1 database=$2; shift 2

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Proxy overhead, side by side, in one run (issue 8): the fake upstream directly, nginx proxy_pass, OllamaQuota.Proxy
-# embedded (SQLite + in-process ledger) and distributed (PostgreSQL + Redis), under the same wrk load, on loopback.
+# Proxy overhead, side by side, in one run (issue 8): the fake upstream directly, nginx proxy_pass, plain YARP
+# (MapForwarder and nothing else: the .NET floor), OllamaQuota.Proxy embedded (SQLite + in-process ledger) and
+# distributed (PostgreSQL + Redis), and with BENCH_BASE=<checkout> the same two of that checkout, under the same wrk
+# load, on loopback.
 #
 #   bench/run.sh            installs what is missing (apt: wrk nginx-light redis-server redis-tools sqlite3
 #                           postgresql), builds Release, starts everything in a throwaway folder on free loopback ports, runs every scenario,
@@ -8,7 +10,7 @@
 #
 # Knobs (environment): BENCH_DURATION (s per measured run, 8), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (wrk threads, 2), BENCH_TTFB_N (sequential requests per first-chunk probe, 200),
-# BENCH_TARGETS ("direct nginx embedded distributed"), BENCH_SCENARIOS ("chat chat-stream-50 openai-sse prompt-100k"),
+# BENCH_TARGETS ("direct nginx yarp embedded distributed", plus "base-embedded base-distributed" with BENCH_BASE), BENCH_SCENARIOS ("chat chat-stream-50 openai-sse prompt-100k"),
 # BENCH_PROXY_ENV (extra VAR=value words for the proxy processes), BENCH_ALLOC_TYPES=1 (sampling allocation profile
 # per scenario, see bench/RESULTS.md), BENCH_SKIP_BUILD=1. Raw output (wrk logs, TSV, the tables) stays in bench/out/.
 set -euo pipefail
@@ -19,7 +21,7 @@ WARMUP=${BENCH_WARMUP:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 TTFB_N=${BENCH_TTFB_N:-200}
-TARGETS=${BENCH_TARGETS:-"direct nginx embedded distributed"}
+TARGETS=${BENCH_TARGETS:-"direct nginx yarp embedded distributed${BASE:+ base-embedded base-distributed}"}
 SCENARIOS=${BENCH_SCENARIOS:-"chat chat-stream-50 openai-sse prompt-100k"}
 ALLOC_TYPES=${BENCH_ALLOC_TYPES:-0}
 bench_begin "" 1500
@@ -31,7 +33,7 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-benchmark >/dev/null || need+=(redis-tools)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
-if [[ " $TARGETS " == *" distributed "* ]]; then
+if [[ " $TARGETS " == *"distributed "* ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || need+=(postgresql)
 fi
 install_missing "${need[@]}"
@@ -93,6 +95,15 @@ EOF
   URL[nginx]="http://127.0.0.1:$nginx_port"; KEY[nginx]=-; STATS[nginx]=""
 fi
 
+# 5b. Plain YARP: the same upstream through MapForwarder (bench/PlainYarp).
+if [[ " $TARGETS " == *" yarp "* ]]; then
+  yarp_port=$(free_port)
+  start_dotnet yarp "$tmp/yarp.stats" dotnet "$YARP_DLL" --port "$yarp_port" --upstream "$FAKE_URL"
+  PID[yarp]=$LAST_PID
+  URL[yarp]="http://127.0.0.1:$yarp_port"; KEY[yarp]=-; STATS[yarp]="$tmp/yarp.stats"
+  wait_http "${URL[yarp]}/api/version"
+fi
+
 # 6. The proxy: a database with a key whose four limits never trigger, and the proxy over it (bench/lib.sh).
 note() { printf '%s\t%s\n' "$1" "$2" >>"$out/notes.tsv"; log "$1: $2"; }
 
@@ -124,12 +135,29 @@ if [[ " $TARGETS " == *" distributed "* ]]; then
   fi
 fi
 
+# 7b. The base checkout's proxy, embedded and distributed, beside this one's: its own SQLite file; its own PostgreSQL
+#     database and Redis database (so that neither proxy's usage writer reads the other's stream).
+if [[ " $TARGETS " == *" base-embedded "* ]]; then
+  log "starting the base checkout's embedded proxy ($BASE)"
+  PROXY_DLL=$BASE_PROXY_DLL ADMIN_DLL=$BASE_ADMIN_DLL start_proxy base-embedded "sqlite:///$tmp/base-embedded.db"
+fi
+if [[ " $TARGETS " == *" base-distributed "* ]] && [ -n "$pg_bin" ]; then
+  log "starting the base checkout's distributed proxy"
+  [ -n "$redis_port" ] || start_redis
+  [ -n "${pg_port:-}" ] || start_postgres
+  psql_value 'create database base' >/dev/null
+  PROXY_DLL=$BASE_PROXY_DLL ADMIN_DLL=$BASE_ADMIN_DLL start_proxy base-distributed "postgresql://postgres@127.0.0.1:$pg_port/base" \
+    REDIS_URL="redis://127.0.0.1:$redis_port/1"
+fi
+
 # Usage events in the database, and the wait for the batch writer to catch up after a run: the proxy answers before
 # its usage is written, so a burst leaves a backlog that is written afterwards (and competes with what comes next).
 usage_rows() {
   case $1 in
     embedded) sqlite3 -cmd '.timeout 5000' "$tmp/embedded.db" 'select count(*) from usage_events' 2>/dev/null || echo -1 ;;
     distributed) psql_value 'select count(*) from usage_events' 2>/dev/null || echo -1 ;;
+    base-embedded) sqlite3 -cmd '.timeout 5000' "$tmp/base-embedded.db" 'select count(*) from usage_events' 2>/dev/null || echo -1 ;;
+    base-distributed) psql_value 'select count(*) from usage_events' base 2>/dev/null || echo -1 ;;
     *) echo 0 ;;
   esac
 }
@@ -173,6 +201,8 @@ printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)" >"$out/meta.tsv"
 printf 'load\twrk -t%s -c%s, %s s per cell after %s s warm-up; load average before: %s\n' \
   "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/meta.tsv"
 
+writes_usage() { [[ $1 == *embedded || $1 == *distributed ]]; } # the proxies, which write usage after answering
+
 # 8. Saturation: every target, every scenario, the same wrk load.
 active=()
 for target in $TARGETS; do [ -n "${URL[$target]:-}" ] && active+=("$target"); done
@@ -181,7 +211,7 @@ for scenario in $SCENARIOS; do
   for target in "${active[@]}"; do
     pid=${PID[$target]}
     run_wrk "$target" "$scenario" "$CONNS" "$WARMUP" "$out/warmup-$target-$scenario.txt"
-    if [[ $target == embedded || $target == distributed ]]; then wait_for_usage_writer "$target" >/dev/null; fi
+    if writes_usage "$target"; then wait_for_usage_writer "$target" >/dev/null; fi
     sleep 0.3
     types="$tmp/$target.types"
     [ "$ALLOC_TYPES" != 1 ] || cp "$types" "$tmp/types-before" 2>/dev/null || : >"$tmp/types-before"
@@ -192,7 +222,7 @@ for scenario in $SCENARIOS; do
     cpu1=$(cpu_ticks "$pid"); alloc1=$(allocated "${STATS[$target]}"); rss=$(peak_rss_kb "$pid")
     read -r requests rps p50 p99 p999 errors <<<"$(parse_wrk "$out/wrk-$target-$scenario.txt")"
     catchup=-1; cpu2=$cpu1
-    if [[ $target == embedded || $target == distributed ]]; then
+    if writes_usage "$target"; then
       catchup=$(wait_for_usage_writer "$target"); cpu2=$(cpu_ticks "$pid")
     fi
     [ -n "${requests:-}" ] || { log "$target/$scenario: no result"; cat "$out/wrk-$target-$scenario.txt"; exit 1; }

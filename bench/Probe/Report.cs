@@ -5,7 +5,7 @@ namespace OllamaQuota.Bench.Probe;
 /// <summary>Turns the TSV files that bench/run.sh writes into the Markdown tables of bench/RESULTS.md.</summary>
 public static class Report
 {
-    private static readonly string[] TargetOrder = ["direct", "nginx", "embedded", "distributed"];
+    private static readonly string[] TargetOrder = ["direct", "nginx", "yarp", "embedded", "distributed", "base-embedded", "base-distributed"];
 
     public static int Print(string directory)
     {
@@ -16,19 +16,20 @@ public static class Report
         var saturated = Rows(directory, "sat.tsv").Select(Saturated.From).ToList();
         Console.WriteLine($"### Throughput at saturation ({meta.GetValueOrDefault("load", "")})");
         Console.WriteLine();
-        Console.WriteLine("| scenario | target | req/s | × nginx | p50 | p99 | p99.9 | +p50 vs direct | +p99 vs direct | CPU/req | CPU/req with usage writer | usage writer caught up | peak RSS | alloc/req | errors |");
-        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| scenario | target | req/s | × nginx | × YARP | p50 | p99 | p99.9 | +p50 vs direct | +p99 vs direct | CPU/req | CPU/req with usage writer | usage writer caught up | peak RSS | alloc/req | errors |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var scenario in saturated.Select(s => s.Scenario).Distinct())
         {
             var cells = saturated.Where(s => s.Scenario == scenario).OrderBy(s => Array.IndexOf(TargetOrder, s.Target)).ToList();
             var direct = cells.FirstOrDefault(s => s.Target == "direct");
             var nginx = cells.FirstOrDefault(s => s.Target == "nginx");
+            var yarp = cells.FirstOrDefault(s => s.Target == "yarp");
             foreach (var cell in cells)
             {
                 var cpu = cell.Requests > 0 ? cell.CpuTicks / ticksPerSecond / cell.Requests * 1e6 : 0;
                 var cpuWithWriter = cell.Requests > 0 ? cell.CpuTicksWithWriter / ticksPerSecond / cell.Requests * 1e6 : 0;
                 Console.WriteLine(
-                    $"| {scenario} | {cell.Target} | {cell.Rps:0} | {(nginx is null ? "" : $"{cell.Rps / nginx.Rps:0.00}")} | {Ms(cell.P50)} | {Ms(cell.P99)} | {Ms(cell.P999)} "
+                    $"| {scenario} | {cell.Target} | {cell.Rps:0} | {Ratio(cell, nginx)} | {Ratio(cell, yarp)} | {Ms(cell.P50)} | {Ms(cell.P99)} | {Ms(cell.P999)} "
                     + $"| {(direct is null || cell == direct ? "" : Delta(cell.P50 - direct.P50))} | {(direct is null || cell == direct ? "" : Delta(cell.P99 - direct.P99))} "
                     + $"| {cpu:0} µs | {(cell.CatchUpSeconds < 0 ? "" : $"{cpuWithWriter:0} µs")} | {(cell.CatchUpSeconds < 0 ? "" : $"{cell.CatchUpSeconds:0.0} s")} | {cell.PeakRssKb / 1024.0:0} MB | {(cell.AllocBytes < 0 ? "" : $"{cell.AllocBytes / 1024.0 / Math.Max(1, cell.Requests):0.0} KB")} | {cell.Errors} |");
             }
@@ -115,6 +116,9 @@ public static class Report
 
     /// <summary>Microseconds as milliseconds.</summary>
     private static string Ms(double microseconds) => microseconds >= 100_000 ? $"{microseconds / 1000:0} ms" : $"{microseconds / 1000:0.000} ms";
+
+    /// <summary>This cell's throughput as a multiple of a baseline's in the same scenario; blank without one.</summary>
+    private static string Ratio(Saturated cell, Saturated? baseline) => baseline is null ? "" : $"{cell.Rps / baseline.Rps:0.00}";
 
     private static string Delta(double microseconds) => $"{(microseconds >= 0 ? "+" : "−")}{Math.Abs(microseconds) / 1000:0.000} ms";
 
