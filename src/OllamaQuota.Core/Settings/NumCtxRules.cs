@@ -23,10 +23,14 @@ public sealed class NumCtxRules
 
     private readonly (ModelPattern Pattern, NumCtxRule Rule)[] _models;
 
+    // The same, most specific first, sorted once: the first match is the rule (the lookup runs on every request).
+    private readonly (ModelPattern Pattern, NumCtxRule Rule)[] _mostSpecificFirst;
+
     private NumCtxRules(NumCtxRule? fallback, (ModelPattern Pattern, NumCtxRule Rule)[] models)
     {
         Default = fallback;
         _models = models;
+        _mostSpecificFirst = [.. models.OrderByDescending(m => m.Pattern.Specificity)];
     }
 
     public NumCtxRule? Default { get; }
@@ -36,9 +40,21 @@ public sealed class NumCtxRules
     /// <summary>The rule for a model, or null when none applies.</summary>
     public NumCtxRule? For(string model)
     {
+        if (_models.Length == 0)
+        {
+            return Default;
+        }
+
         var shortName = ModelPattern.ShortForm(model);
-        return _models.Where(m => m.Pattern.Matches(shortName)).OrderByDescending(m => m.Pattern.Specificity).Select(m => m.Rule).FirstOrDefault()
-            ?? Default;
+        foreach (var (pattern, rule) in _mostSpecificFirst)
+        {
+            if (pattern.Matches(shortName))
+            {
+                return rule;
+            }
+        }
+
+        return Default;
     }
 
     /// <summary>From the stored JSON (which the Admin validated); null or empty is no rule.</summary>

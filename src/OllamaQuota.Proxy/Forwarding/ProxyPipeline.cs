@@ -71,7 +71,9 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            var modelList = key.Models.AllowsAll || endpoint.Kind is not (EndpointKind.Tags or EndpointKind.Models) ? null : key.Models;
+            // A list of models is filtered to the key's; one model (GET /v1/models/{model}) was checked above.
+            var isList = endpoint.Kind is EndpointKind.Tags || (endpoint.Kind is EndpointKind.Models && !context.Request.RouteValues.ContainsKey("model"));
+            var modelList = key.Models.AllowsAll || !isList ? null : key.Models;
             var passed = await forwarder.ForwardAsync(context, endpoint, null, null, modelList);
             Outcome(span, endpoint, passed.Outcome.ToString());
             return;
@@ -125,8 +127,8 @@ public sealed partial class ProxyPipeline(
 
             if (!endpoint.Metered)
             {
-                var unmetered = request.ModelDefaulted ? BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) : null;
-                var passed = await forwarder.ForwardAsync(context, endpoint, unmetered ?? body.Memory, null);
+                var passed = await forwarder.ForwardAsync(
+                    context, endpoint, BodyRewriter.Rewrite(endpoint, document.RootElement, request, null) ?? body.Memory, null);
                 Outcome(span, endpoint, passed.Outcome.ToString());
                 return;
             }

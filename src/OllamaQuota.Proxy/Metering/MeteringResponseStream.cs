@@ -67,7 +67,7 @@ public sealed class MeteringResponseStream(
     /// After the last chunk: meters a last line that has no line end, or a body whose value never closed, and sends what
     /// the SSE filter still holds (a stream that ended without <c>data: [DONE]</c>). False when the client has gone.
     /// </summary>
-    public async Task<bool> CompleteAsync(CancellationToken cancellationToken)
+    public override async Task<bool> CompleteAsync(CancellationToken cancellationToken)
     {
         _lines?.Complete();
         _body?.Complete();

@@ -26,7 +26,7 @@ public sealed class NdjsonSplitter(ResponseMeter meter)
             if (_partial.WrittenCount > 0)
             {
                 _partial.Write(line);
-                meter.ObserveDocument(_partial.WrittenSpan);
+                meter.ObserveDocument(_partial.WrittenMemory);
                 _partial.ResetWrittenCount();
             }
             else
@@ -55,7 +55,7 @@ public sealed class NdjsonSplitter(ResponseMeter meter)
     /// <summary>A last line without its line end.</summary>
     public void Complete()
     {
-        meter.ObserveDocument(_partial.WrittenSpan);
+        meter.ObserveDocument(_partial.WrittenMemory);
         _partial.ResetWrittenCount();
     }
 }

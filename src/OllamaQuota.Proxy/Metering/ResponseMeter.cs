@@ -48,23 +48,37 @@ public sealed class ResponseMeter
         try
         {
             json.CopyTo(rented);
-            using var document = JsonDocument.Parse(rented.AsMemory(0, json.Length));
+            return ObserveDocument(rented.AsMemory(0, json.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>As <see cref="ObserveDocument(ReadOnlySpan{byte})"/>, for bytes the caller already holds: read in place.</summary>
+    public bool ObserveDocument(ReadOnlyMemory<byte> json)
+    {
+        if (json.Span.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json);
             Observe(document.RootElement);
             return IsUsageOnly(document.RootElement);
         }
         catch (JsonException)
         {
-            return ObserveFirstValue(json);
+            return ObserveFirstValue(json.Span);
         }
         catch (InvalidOperationException)
         {
             // A property name escaped as text that is not Unicode (a lone surrogate) throws when it is compared:
             // the document is passed over, as one that is not JSON is.
             return false;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -51,8 +51,7 @@ public sealed class WholeBodyMeter(ResponseMeter meter)
         if (!_done)
         {
             _done = true;
-            meter.ObserveDocument(_body.WrittenSpan);
-            _body.Clear();
+            meter.ObserveDocument(_body.WrittenMemory);
         }
     }
 
