@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -30,8 +29,9 @@ public static partial class Extensions
 
     /// <summary>
     /// The template's OpenTelemetry (hosting pipeline, ASP.NET Core, HttpClient and runtime instrumentation, OTLP) plus
-    /// Npgsql and our own sources and meters, but only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. The exporter
-    /// reads the other <c>OTEL_*</c> variables itself.
+    /// our own sources and meters, but only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. The exporter reads the other
+    /// <c>OTEL_*</c> variables itself. Npgsql's and Redis's telemetry come from their Aspire integrations, which add
+    /// themselves to this same pipeline.
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -68,13 +68,11 @@ public static partial class Extensions
                 .AddMeter(OurTelemetry)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddNpgsqlInstrumentation())
+                .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
                 .AddSource(OurTelemetry)
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsHealthProbe(context.Request.Path))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql())
+                .AddHttpClientInstrumentation())
             .UseOtlpExporter();
         return builder;
     }

@@ -22,7 +22,7 @@ public sealed record SettingsResponse(
         row.OllamaUrl,
         row.DefaultModel,
         row.MaxKeepAliveSeconds,
-        row.NumCtxRules is null ? null : JsonDocument.Parse(row.NumCtxRules).RootElement.Clone(),
+        row.NumCtxRules is null ? null : JsonElement.Parse(row.NumCtxRules),
         row.MaxImagesPerRequest,
         row.MaxImageBytes);
 }

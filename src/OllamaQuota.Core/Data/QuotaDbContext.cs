@@ -52,7 +52,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
         modelBuilder.Entity<UsageDeadLetter>(dead =>
         {
             dead.ToTable("usage_dead_letters");
-            dead.Property(d => d.Error).HasMaxLength(UsageDeadLetter.ErrorLength);
+            dead.Property(d => d.Error).HasMaxLength(ColumnLengths.DeadLetterError);
             dead.HasIndex(d => d.EventId).IsUnique().HasDatabaseName("ix_usage_dead_letters_event_id");
         });
 

@@ -6,9 +6,6 @@ namespace OllamaQuota.Core.Data;
 /// </summary>
 public sealed class UsageDeadLetter
 {
-    /// <summary>The database's answer is cut to this many characters.</summary>
-    public const int ErrorLength = 2000;
-
     public long Id { get; set; }
     public Guid EventId { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OllamaQuota.Core.Data;
 
 namespace OllamaQuota.Core.Settings;
@@ -19,6 +20,20 @@ public sealed record Guardrails(long? MaxKeepAliveSeconds, NumCtxRules NumCtx, i
     /// caller. Always removed from requests (num_ctx, which also reloads, has its own rules).
     /// </summary>
     public static readonly string[] LoadTimeOptions = ["num_gpu", "main_gpu", "use_mlock", "use_mmap", "num_thread", "low_vram", "numa"];
+
+    /// <summary>Whether an <c>options</c> property is one of <see cref="LoadTimeOptions"/> (compared as UTF-8, in place).</summary>
+    public static bool IsLoadTimeOption(JsonProperty property)
+    {
+        foreach (var name in LoadTimeOptions)
+        {
+            if (property.NameEquals(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public static Guardrails From(SettingsRow row) =>
         new(row.MaxKeepAliveSeconds, NumCtxRules.FromStored(row.NumCtxRules), row.MaxImagesPerRequest, row.MaxImageBytes);

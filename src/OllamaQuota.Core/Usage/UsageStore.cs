@@ -115,7 +115,7 @@ public sealed partial class UsageStore(
     private async Task DeadLetterAsync(UsageEvent usage, Exception rejection, CancellationToken cancellationToken)
     {
         var error = rejection.GetBaseException().Message.Replace('\0', ' ');
-        error = error.Length > UsageDeadLetter.ErrorLength ? error[..UsageDeadLetter.ErrorLength] : error;
+        error = error.Length > ColumnLengths.DeadLetterError ? error[..ColumnLengths.DeadLetterError] : error;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
 
         // Idempotent by event id, like the events themselves: a redelivered entry is set aside once.

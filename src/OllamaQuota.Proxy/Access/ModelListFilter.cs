@@ -61,9 +61,22 @@ public static class ModelListFilter
         }
     }
 
-    private static bool IsAllowed(JsonElement model, string nameProperty, ModelAccess access) =>
-        model.ValueKind == JsonValueKind.Object
-        && model.TryGetProperty(nameProperty, out var name)
-        && name.ValueKind == JsonValueKind.String
-        && access.Allows(name.GetString()!);
+    private static bool IsAllowed(JsonElement model, string nameProperty, ModelAccess access)
+    {
+        if (model.ValueKind != JsonValueKind.Object || !model.TryGetProperty(nameProperty, out var name) || name.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        try
+        {
+            return access.Allows(name.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            // A name that is not Unicode text (an escaped lone surrogate) names no model the key may use; reading it
+            // throws, as ResponseMeter finds too.
+            return false;
+        }
+    }
 }

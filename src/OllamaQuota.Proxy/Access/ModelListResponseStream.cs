@@ -37,7 +37,7 @@ public sealed class ModelListResponseStream(HttpContext context, Stream client, 
     }
 
     /// <summary>Once YARP has copied the whole list: sends it filtered. False when the client has gone.</summary>
-    public async Task<bool> CompleteAsync(CancellationToken cancellationToken)
+    public override async Task<bool> CompleteAsync(CancellationToken cancellationToken)
     {
         try
         {

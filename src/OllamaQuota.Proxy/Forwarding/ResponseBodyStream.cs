@@ -20,6 +20,9 @@ public abstract class ResponseBodyStream : Stream
         set => throw new NotSupportedException();
     }
 
+    /// <summary>Once YARP has copied the whole response: sends what is still held back. False when the client has gone.</summary>
+    public abstract Task<bool> CompleteAsync(CancellationToken cancellationToken);
+
     public abstract override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default);
 
     public sealed override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

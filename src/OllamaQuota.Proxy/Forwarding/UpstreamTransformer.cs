@@ -46,7 +46,7 @@ public sealed class UpstreamTransformer(
     // than NUL, CR and LF through; HttpClient refuses to send non-ASCII, and Ollama refuses control characters.
     private static readonly SearchValues<char> Sendable = SearchValues.Create(['\t', .. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c)]);
 
-    private Func<CancellationToken, Task<bool>>? _completeResponse;
+    private ResponseBodyStream? _responseBody;
 
     /// <summary>Ollama's status, once its response headers have arrived.</summary>
     public int? UpstreamStatus { get; private set; }
@@ -136,18 +136,16 @@ public sealed class UpstreamTransformer(
         {
             // The filtered list is shorter than Ollama's; its length is set once it is known.
             response.Headers.ContentLength = null;
-            var list = new ModelListResponseStream(httpContext, response.Body, endpoint, modelList, onFirstChunk);
-            _completeResponse = list.CompleteAsync;
-            response.Body = list;
+            _responseBody = new ModelListResponseStream(httpContext, response.Body, endpoint, modelList, onFirstChunk);
+            response.Body = _responseBody;
             return true;
         }
 
-        var meteringBody = metering is null
+        _responseBody = metering is null
             ? new MeteringResponseStream(response.Body, null, mediaType, dropUsageChunk: false, onFirstChunk, beforeLastBytes: null)
             : new MeteringResponseStream(
                 response.Body, metering.Meter, mediaType, metering.DropUsageChunk, onFirstChunk, () => metering.BeforeLastBytes(status));
-        _completeResponse = meteringBody.CompleteAsync;
-        response.Body = meteringBody;
+        response.Body = _responseBody;
         return true;
     }
 
@@ -156,5 +154,5 @@ public sealed class UpstreamTransformer(
     /// <see cref="ModelListResponseStream.CompleteAsync"/>.
     /// </summary>
     public Task<bool> CompleteResponseAsync(CancellationToken cancellationToken) =>
-        _completeResponse?.Invoke(cancellationToken) ?? Task.FromResult(true);
+        _responseBody?.CompleteAsync(cancellationToken) ?? Task.FromResult(true);
 }

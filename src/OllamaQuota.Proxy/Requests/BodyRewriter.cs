@@ -164,7 +164,7 @@ public static class BodyRewriter
             {
                 var replaced = (changes.NumPredict is not null && property.NameEquals("num_predict"))
                     || (changes.NumCtx is not null && property.NameEquals("num_ctx"))
-                    || (changes.DropLoadOptions && IsLoadTimeOption(property));
+                    || (changes.DropLoadOptions && Guardrails.IsLoadTimeOption(property));
                 if (!replaced)
                 {
                     CopyProperty(writer, property);
@@ -183,19 +183,6 @@ public static class BodyRewriter
         }
 
         writer.WriteEndObject();
-    }
-
-    private static bool IsLoadTimeOption(JsonProperty property)
-    {
-        foreach (var name in Guardrails.LoadTimeOptions)
-        {
-            if (property.NameEquals(name))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>What changes in Ollama's options: the allowance as num_predict, and the guardrails' num_ctx and drops.</summary>

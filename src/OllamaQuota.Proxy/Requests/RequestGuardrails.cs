@@ -68,7 +68,7 @@ public static class RequestGuardrails
             }
         }
 
-        var dropLoad = options.ValueKind == JsonValueKind.Object && Guardrails.LoadTimeOptions.Any(name => options.TryGetProperty(name, out _));
+        var dropLoad = options.ValueKind == JsonValueKind.Object && options.EnumerateObject().Any(Guardrails.IsLoadTimeOption);
         var changes = new BodyChanges(keepAlive, numCtx, dropLoad);
         return (changes.IsEmpty ? null : changes, null);
     }
