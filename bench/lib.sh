@@ -15,7 +15,7 @@ ADMIN_DLL="$root/src/OllamaQuota.Admin/bin/Release/$release/OllamaQuota.Admin.dl
 FAKE_DLL="$bench/FakeUpstream/bin/Release/$release/FakeUpstream.dll"
 PROBE_DLL="$bench/Probe/bin/Release/$release/OllamaQuota.Bench.Probe.dll"
 HOOK_DLL="$bench/AllocHook/bin/Release/$release/OllamaQuota.Bench.AllocHook.dll"
-YARP_DLL="$bench/PlainYarp/bin/Release/$release/OllamaQuota.Bench.PlainYarp.dll"
+YARP_DLL="$bench/PlainYarp/bin/Release/$release/PlainYarp.dll"
 # BENCH_BASE: another checkout of this repository (say, the commit a change started from), built and measured in the
 # same run as targets base-embedded and base-distributed, so that a change is read against its base on one machine.
 BASE=${BENCH_BASE:+$(cd "$BENCH_BASE" && pwd)}
