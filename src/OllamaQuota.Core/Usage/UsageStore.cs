@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OllamaQuota.Core.Data;
@@ -142,8 +144,22 @@ public sealed partial class UsageStore(
             sql.Append(')');
         }
 
-        sql.Append(" ON CONFLICT (id) DO NOTHING RETURNING id AS \"Value\"");
-        return await db.Database.SqlQueryRaw<Guid>(sql.ToString(), [.. parameters]).ToListAsync(cancellationToken);
+        sql.Append(" ON CONFLICT (id) DO NOTHING RETURNING id");
+
+        // Run as a raw command, as ExecuteSqlRaw does, not through SqlQueryRaw: that is a LINQ query whose SQL text is
+        // part of its cache key, so every batch size compiled a new query (expression trees to dynamic methods, then
+        // their finalizers) — about a fifth of the proxy's CPU under load (bench/RESULTS.md, issue 16's profile).
+        var command = db.GetService<IRawSqlCommandBuilder>().Build(sql.ToString(), parameters, db.Model);
+        await using var reader = await command.RelationalCommand.ExecuteReaderAsync(
+            new RelationalCommandParameterObject(db.GetService<IRelationalConnection>(), command.ParameterValues, null, db, null),
+            cancellationToken);
+        var inserted = new List<Guid>(events.Length);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inserted.Add(reader.DbDataReader.GetGuid(0));
+        }
+
+        return inserted;
     }
 
     private static Task UpsertRollupsAsync(QuotaDbContext db, UsageDaily[] rows, CancellationToken cancellationToken)
