@@ -267,11 +267,13 @@ for scenario in chat-stream-50 openai-sse; do
   done
 done
 
-# 11. The ledger: in-process reserve+settle per second, and the raw EVALSHA ceiling of this machine's redis-server
+# 11. The ledger: in-process reserve+settle per second, the Redis client's CPU per call, and the raw EVALSHA ceiling of this machine's redis-server
 #     for a reserve-shaped script (bench/ledger/reserve.lua); a reserve+settle is two such calls.
 log "ledger microbenchmark"
 probe ledger 3 >>"$out/ledger.tsv"
 [ -n "$redis_port" ] || start_redis
+# What the proxy's own Redis calls cost it (client CPU per call, bench/Probe/RedisClientCost.cs).
+probe redis "127.0.0.1:$redis_port" 3 >>"$out/ledger.tsv"
 sha=$(redis-cli -p "$redis_port" script load "$(cat "$bench/ledger/reserve.lua")")
 redis_args=(EVALSHA "$sha" 1 "{k:bench}:c" 1000000000 1000000000000 1000000000 1000000000000 30 8192 3000000)
 redis-cli -p "$redis_port" "${redis_args[@]}" >/dev/null

@@ -54,7 +54,7 @@ public static class LedgerBenchmark
         return done;
     }
 
-    private sealed class EmptyBaseline : IQuotaBaseline
+    internal sealed class EmptyBaseline : IQuotaBaseline
     {
         public Task<KeyUsage> LoadAsync(Guid keyId, DateOnly today, CancellationToken cancellationToken) =>
             Task.FromResult(new KeyUsage(new UsageTotals(0, 0, 0), new UsageTotals(0, 0, 0)));

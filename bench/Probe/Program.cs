@@ -5,6 +5,7 @@ using OllamaQuota.Bench.Probe;
 //   bodies DIR                                 writes the request bodies
 //   ttfb URL BODY KEY N                        N sequential streamed requests: time to first body byte, to last byte
 //   ledger SECONDS                             in-process ledger reserve+settle per second (1 key; 1 key per thread)
+//   redis HOST:PORT SECONDS                    the proxy's Redis calls: client CPU per call (see RedisClientCost)
 //   allocdiff BEFORE AFTER REQUESTS [TOP]      allocation-tick profile between two snapshots, per request
 //   report DIR                                 the Markdown tables from the TSV files run.sh wrote into DIR
 //   load URLS KEY BODIES SECONDS RATE CONC     soak.sh's mixed load across the proxies (see MixedLoad)
@@ -15,6 +16,7 @@ return args switch
     ["bodies", var dir] => Bodies.Write(dir),
     ["ttfb", var url, var body, var key, var n] => await FirstChunkProbe.RunAsync(url, body, key, int.Parse(n, CultureInfo.InvariantCulture)),
     ["ledger", var seconds] => await LedgerBenchmark.RunAsync(double.Parse(seconds, CultureInfo.InvariantCulture)),
+    ["redis", var redis, var seconds] => await RedisClientCost.RunAsync(redis, double.Parse(seconds, CultureInfo.InvariantCulture)),
     ["allocdiff", var before, var after, var requests] => AllocationDiff.Print(before, after, long.Parse(requests, CultureInfo.InvariantCulture), 15),
     ["allocdiff", var before, var after, var requests, var top] =>
         AllocationDiff.Print(before, after, long.Parse(requests, CultureInfo.InvariantCulture), int.Parse(top, CultureInfo.InvariantCulture)),
@@ -27,6 +29,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR | load URLS KEY BODIES SECONDS RATE CONCURRENCY");
+    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | redis HOST:PORT SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR | load URLS KEY BODIES SECONDS RATE CONCURRENCY");
     return 2;
 }
