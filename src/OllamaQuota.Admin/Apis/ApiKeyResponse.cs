@@ -41,8 +41,11 @@ public sealed record ApiKeyResponse(
 
 public sealed record UsageResponse(UsageTotalsResponse Today, UsageTotalsResponse Month);
 
-public sealed record UsageTotalsResponse(long Requests, long PromptTokens, long CompletionTokens, long Tokens)
+/// <param name="GpuSeconds">GPU time (<see cref="GpuTime"/>) of the requests Ollama timed.</param>
+/// <param name="TimedRequests">How many requests that is: those Ollama reported durations for.</param>
+public sealed record UsageTotalsResponse(
+    long Requests, long PromptTokens, long CompletionTokens, long Tokens, double GpuSeconds, long TimedRequests)
 {
-    public static UsageTotalsResponse From(UsageTotals totals) =>
-        new(totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.Tokens);
+    public static UsageTotalsResponse From(UsageTotals totals) => new(
+        totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.Tokens, GpuTime.Seconds(totals.GpuDurationNs), totals.TimedRequests);
 }

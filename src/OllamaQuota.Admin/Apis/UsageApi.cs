@@ -2,12 +2,18 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Usage;
 
 namespace OllamaQuota.Admin.Apis;
 
-public sealed record DailyUsageResponse(DateOnly Day, string Model, long Requests, long PromptTokens, long CompletionTokens);
+/// <param name="GpuSeconds">GPU time (<see cref="GpuTime"/>) of the requests Ollama timed.</param>
+/// <param name="TimedRequests">How many requests that is: those Ollama reported durations for.</param>
+public sealed record DailyUsageResponse(
+    DateOnly Day, string Model, long Requests, long PromptTokens, long CompletionTokens, double GpuSeconds, long TimedRequests);
 
-public sealed record MonthlyUsageResponse(string Month, string Model, long Requests, long PromptTokens, long CompletionTokens);
+/// <inheritdoc cref="DailyUsageResponse"/>
+public sealed record MonthlyUsageResponse(
+    string Month, string Model, long Requests, long PromptTokens, long CompletionTokens, double GpuSeconds, long TimedRequests);
 
 /// <summary>Usage series for the UI's charts, from the daily roll-ups; only days and months with usage are listed.</summary>
 public static class UsageApi
@@ -40,9 +46,12 @@ public static class UsageApi
         var rows = await db.UsageDaily.AsNoTracking()
             .Where(d => d.KeyId == id && d.Day >= first && d.Day <= today)
             .OrderBy(d => d.Day).ThenBy(d => d.Model)
-            .Select(d => new DailyUsageResponse(d.Day, d.Model, d.Requests, d.PromptTokens, d.CompletionTokens))
+            .Select(d => new { d.Day, d.Model, d.Requests, d.PromptTokens, d.CompletionTokens, d.GpuDurationNs, d.TimedRequests })
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows);
+        return TypedResults.Ok(rows
+            .Select(d => new DailyUsageResponse(
+                d.Day, d.Model, d.Requests, d.PromptTokens, d.CompletionTokens, GpuTime.Seconds(d.GpuDurationNs), d.TimedRequests))
+            .ToList());
     }
 
     public static async Task<Results<Ok<List<MonthlyUsageResponse>>, ValidationProblem, ProblemHttpResult>> MonthlyUsage(
@@ -71,7 +80,8 @@ public static class UsageApi
             .GroupBy(d => (Month: $"{d.Day.Year:D4}-{d.Day.Month:D2}", d.Model))
             .OrderBy(g => g.Key.Month, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal)
             .Select(g => new MonthlyUsageResponse(
-                g.Key.Month, g.Key.Model, g.Sum(d => d.Requests), g.Sum(d => d.PromptTokens), g.Sum(d => d.CompletionTokens)))
+                g.Key.Month, g.Key.Model, g.Sum(d => d.Requests), g.Sum(d => d.PromptTokens), g.Sum(d => d.CompletionTokens),
+                GpuTime.Seconds(g.Sum(d => d.GpuDurationNs)), g.Sum(d => d.TimedRequests)))
             .ToList();
         return TypedResults.Ok(rows);
     }

@@ -30,6 +30,15 @@ export const FAKE_COUNTS = {
   openai: { prompt: 17, completion: 9 },
 };
 
+/**
+ * Ollama's durations (nanoseconds) on the final chunk, per kind of call; the OpenAI-compatible endpoint reports none,
+ * as Ollama's does not.
+ */
+export const FAKE_DURATIONS = {
+  chat: { total: 183456789, load: 12345678, promptEval: 23456789, eval: 123456789 },
+  chatStream: { total: 203456789, load: 1234567, promptEval: 13456789, eval: 103456789 },
+};
+
 export const FAKE_REPLY = 'Hello from the fake Ollama.';
 const STREAM_PIECES = ['Hello', ' from', ' the', ' fake', ' Ollama.'];
 
@@ -111,12 +120,7 @@ function chat(res, body) {
       message: { role: 'assistant', content: FAKE_REPLY },
       done: true,
       done_reason: 'stop',
-      total_duration: 183456789,
-      load_duration: 12345678,
-      prompt_eval_count: c.prompt,
-      prompt_eval_duration: 23456789,
-      eval_count: c.completion,
-      eval_duration: 123456789,
+      ...durations(FAKE_DURATIONS.chat, c),
     });
   }
   const c = FAKE_COUNTS.chatStream;
@@ -131,14 +135,21 @@ function chat(res, body) {
       message: { role: 'assistant', content: '' },
       done: true,
       done_reason: 'stop',
-      total_duration: 203456789,
-      load_duration: 1234567,
-      prompt_eval_count: c.prompt,
-      prompt_eval_duration: 13456789,
-      eval_count: c.completion,
-      eval_duration: 103456789,
+      ...durations(FAKE_DURATIONS.chatStream, c),
     })}\n`,
   );
+}
+
+/** The counts and durations of a final chunk, in Ollama's order. */
+function durations(d, c) {
+  return {
+    total_duration: d.total,
+    load_duration: d.load,
+    prompt_eval_count: c.prompt,
+    prompt_eval_duration: d.promptEval,
+    eval_count: c.completion,
+    eval_duration: d.eval,
+  };
 }
 
 function openaiChat(res, body) {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { FAKE_COUNTS, FAKE_MODELS, FAKE_REPLY, FAKE_VERSION, startFakeOllama } from './fake-ollama.mjs';
+import { FAKE_COUNTS, FAKE_DURATIONS, FAKE_MODELS, FAKE_REPLY, FAKE_VERSION, startFakeOllama } from './fake-ollama.mjs';
 import { freePort, run, sleep, startService, stopService, tail, uiDistIsStale, waitAlive } from './services.mjs';
 
 const started = Date.now();
@@ -30,6 +30,8 @@ const EXPECTED_TOKENS =
   FAKE_COUNTS.chat.prompt + FAKE_COUNTS.chat.completion +
   FAKE_COUNTS.chatStream.prompt + FAKE_COUNTS.chatStream.completion +
   FAKE_COUNTS.openai.prompt + FAKE_COUNTS.openai.completion;
+// GPU time: prompt evaluation + generation of the two native calls; the OpenAI call reports no durations.
+const EXPECTED_GPU_NS = [FAKE_DURATIONS.chat, FAKE_DURATIONS.chatStream].reduce((sum, d) => sum + d.promptEval + d.eval, 0);
 const DAILY_TOKENS = 100000;
 const DAILY_REQUESTS = 50;
 const NEW_DAILY_TOKENS = 250000;
@@ -42,7 +44,7 @@ const CHECKS = [
   { id: 'create-key', title: 'b. create a key with limits; the plaintext is shown once', needs: ['login'] },
   { id: 'no-plaintext-leak', title: 'the plaintext key is gone from DOM, URL and storage after the dialog closes', needs: ['create-key'] },
   { id: 'proxy-calls', title: 'c. proxy: /api/chat (plain and streamed) and /v1/chat/completions with the key', needs: ['create-key'] },
-  { id: 'usage-in-table', title: 'd. keys table shows 3 requests today and the fake\'s token total', needs: ['proxy-calls'] },
+  { id: 'usage-in-table', title: 'd. keys table shows 3 requests today, the fake\'s token total and its GPU time', needs: ['proxy-calls'] },
   { id: 'detail-chart', title: 'e. key detail page renders the usage chart', needs: ['usage-in-table'] },
   { id: 'edit-quota', title: 'f. edit daily_tokens; the table shows the new limit without a reload', needs: ['create-key'] },
   { id: 'deactivate', title: 'g. deactivate with confirmation; the status shows deactivated', needs: ['create-key'] },
@@ -429,6 +431,16 @@ async function stepUsageInTable() {
   assertEq(await tid('usage-month-requests', row).getAttribute('data-used'), '3', 'usage-month-requests data-used');
   assertEq(await tid('usage-month-tokens', row).getAttribute('data-used'), String(EXPECTED_TOKENS), 'usage-month-tokens data-used');
   assertEq(apiKey?.usage?.today?.prompt_tokens, FAKE_COUNTS.chat.prompt + FAKE_COUNTS.chatStream.prompt + FAKE_COUNTS.openai.prompt, 'Admin API usage.today.prompt_tokens');
+
+  // GPU time: the two native calls timed, the OpenAI one not (Ollama's /v1 reports no durations).
+  assertEq(apiKey?.usage?.today?.timed_requests, 2, 'Admin API usage.today.timed_requests');
+  assertEq(Math.round(apiKey?.usage?.today?.gpu_seconds * 1e9), EXPECTED_GPU_NS, 'Admin API usage.today.gpu_seconds (as ns)');
+  const gpu = tid('gpu-today', row);
+  assertEq(Math.round(Number(await gpu.getAttribute('data-seconds')) * 1e9), EXPECTED_GPU_NS, 'gpu-today data-seconds (as ns)');
+  const gpuText = await tid('gpu-value', gpu).innerText();
+  assertEq(gpuText.replace(/\s/g, ' ').replace(',', '.'), `${(EXPECTED_GPU_NS / 1e9).toFixed(2)} s`, 'gpu-today text');
+  const hint = await gpu.getAttribute('title');
+  assert(/\b2 (of|von) 3\b/.test(hint ?? ''), `gpu-today title is "${hint}"`);
 }
 
 async function stepDetailChart() {
@@ -461,6 +473,13 @@ async function stepDetailChart() {
   }
   assertEq(await tid('usage-today-requests').first().getAttribute('data-used'), '3', 'detail usage-today-requests data-used');
   await tid('daily-chart-metric-requests').click();
+  await tid('daily-chart-canvas').locator('.recharts-bar-rectangle path').first().waitFor();
+
+  // GPU time per model, and the chart of it.
+  const gpuCell = ctx.page.locator('[data-testid^="daily-chart-gpu-llama3"]');
+  assertEq(Math.round(Number(await gpuCell.getAttribute('data-seconds')) * 1e9), EXPECTED_GPU_NS, 'daily-chart GPU time of llama3 (as ns)');
+  await tid('daily-chart-metric-gpu_seconds').click();
+  assertEq(await tid('daily-chart-metric-gpu_seconds').getAttribute('aria-checked'), 'true', 'daily-chart GPU metric selected');
   await tid('daily-chart-canvas').locator('.recharts-bar-rectangle path').first().waitFor();
 }
 

@@ -9,4 +9,22 @@ public sealed class UsageDaily
     public long Requests { get; set; }
     public long PromptTokens { get; set; }
     public long CompletionTokens { get; set; }
+
+    /// <summary>Sums of the durations Ollama reported (nanoseconds); events that reported none add nothing.</summary>
+    public long TotalDurationNs { get; set; }
+
+    /// <inheritdoc cref="TotalDurationNs"/>
+    public long LoadDurationNs { get; set; }
+
+    /// <inheritdoc cref="TotalDurationNs"/>
+    public long PromptEvalDurationNs { get; set; }
+
+    /// <inheritdoc cref="TotalDurationNs"/>
+    public long EvalDurationNs { get; set; }
+
+    /// <summary>Sum of each event's <see cref="Usage.GpuTime"/> (nanoseconds).</summary>
+    public long GpuDurationNs { get; set; }
+
+    /// <summary>Events with a known GPU time: the part of the traffic <see cref="GpuDurationNs"/> covers.</summary>
+    public long TimedRequests { get; set; }
 }

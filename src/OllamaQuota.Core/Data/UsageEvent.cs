@@ -12,4 +12,19 @@ public sealed class UsageEvent
     public int StatusCode { get; set; }
     public int DurationMs { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>
+    /// Ollama's own timings of the request, in nanoseconds, as it reported them on its final chunk; null when it did
+    /// not (an answer cut off before that chunk, the OpenAI-compatible endpoints, which report none, an error).
+    /// </summary>
+    public long? TotalDurationNs { get; set; }
+
+    /// <inheritdoc cref="TotalDurationNs"/>
+    public long? LoadDurationNs { get; set; }
+
+    /// <inheritdoc cref="TotalDurationNs"/>
+    public long? PromptEvalDurationNs { get; set; }
+
+    /// <inheritdoc cref="TotalDurationNs"/>
+    public long? EvalDurationNs { get; set; }
 }

@@ -7,11 +7,21 @@ namespace OllamaQuota.Core.Usage;
 /// <summary>A usage event as the field/value pairs of one stream entry, and back.</summary>
 public static class RedisUsageEntry
 {
+    // Ollama's durations: only those it reported are written, so an entry without them (also one from a proxy of an
+    // earlier release) reads back as "not reported".
+    private static readonly (string Field, Func<UsageEvent, long?> Get, Action<UsageEvent, long> Set)[] Durations =
+    [
+        ("total_ns", u => u.TotalDurationNs, (u, v) => u.TotalDurationNs = v),
+        ("load_ns", u => u.LoadDurationNs, (u, v) => u.LoadDurationNs = v),
+        ("prompt_eval_ns", u => u.PromptEvalDurationNs, (u, v) => u.PromptEvalDurationNs = v),
+        ("eval_ns", u => u.EvalDurationNs, (u, v) => u.EvalDurationNs = v),
+    ];
+
     /// <summary>The fields of the event's <c>XADD</c>.</summary>
     public static NameValueEntry[] ToFields(UsageEvent usage)
     {
         ArgumentNullException.ThrowIfNull(usage);
-        return
+        List<NameValueEntry> fields =
         [
             new("id", usage.Id.ToString("D")),
             new("key", usage.KeyId.ToString("D")),
@@ -25,6 +35,15 @@ public static class RedisUsageEntry
             // Ticks keep the timestamp exact, so a redelivered event is the same row in every way.
             new("at", usage.CreatedAt.ToUniversalTime().Ticks),
         ];
+        foreach (var (field, get, _) in Durations)
+        {
+            if (get(usage) is { } nanoseconds)
+            {
+                fields.Add(new(field, nanoseconds));
+            }
+        }
+
+        return [.. fields];
     }
 
     /// <summary>The event in an entry's fields, or null when they are missing or malformed.</summary>
@@ -54,7 +73,7 @@ public static class RedisUsageEntry
             return null;
         }
 
-        return new UsageEvent
+        var usage = new UsageEvent
         {
             Id = id,
             KeyId = keyId,
@@ -66,6 +85,18 @@ public static class RedisUsageEntry
             DurationMs = duration,
             CreatedAt = new DateTime(ticks, DateTimeKind.Utc),
         };
+
+        // A duration that does not read as one is left unknown: the event itself, which bills the key, is kept.
+        foreach (var (field, _, set) in Durations)
+        {
+            if (long.TryParse(values.GetValueOrDefault(field), NumberStyles.None, CultureInfo.InvariantCulture, out var nanoseconds)
+                && GpuTime.IsPlausible(nanoseconds))
+            {
+                set(usage, nanoseconds);
+            }
+        }
+
+        return usage;
     }
 
     private static bool TryInt(Dictionary<string, string> values, string name, out int value) =>

@@ -26,6 +26,8 @@ public static class UsageRollups
                 Requests = g.Sum(d => d.Requests),
                 Prompt = g.Sum(d => d.PromptTokens),
                 Completion = g.Sum(d => d.CompletionTokens),
+                Gpu = g.Sum(d => d.GpuDurationNs),
+                Timed = g.Sum(d => d.TimedRequests),
             })
             .ToListAsync(cancellationToken);
 
@@ -33,9 +35,12 @@ public static class UsageRollups
         foreach (var keySums in sums.GroupBy(s => s.KeyId))
         {
             var todays = keySums.FirstOrDefault(s => s.IsToday);
-            var todayTotals = todays is null ? UsageTotals.Zero : new UsageTotals(todays.Requests, todays.Prompt, todays.Completion);
+            var todayTotals = todays is null
+                ? UsageTotals.Zero
+                : new UsageTotals(todays.Requests, todays.Prompt, todays.Completion, todays.Gpu, todays.Timed);
             var month = new UsageTotals(
-                keySums.Sum(s => s.Requests), keySums.Sum(s => s.Prompt), keySums.Sum(s => s.Completion));
+                keySums.Sum(s => s.Requests), keySums.Sum(s => s.Prompt), keySums.Sum(s => s.Completion),
+                keySums.Sum(s => s.Gpu), keySums.Sum(s => s.Timed));
             totals[keySums.Key] = new KeyUsage(todayTotals, month);
         }
 

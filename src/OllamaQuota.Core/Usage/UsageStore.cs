@@ -20,7 +20,7 @@ namespace OllamaQuota.Core.Usage;
 public sealed partial class UsageStore(
     IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, UsageTelemetry telemetry, ILogger<UsageStore> logger)
 {
-    /// <summary>Rows per INSERT on PostgreSQL: 9 parameters each stays far below its parameter limit.</summary>
+    /// <summary>Rows per INSERT on PostgreSQL: 13 parameters each stays far below its parameter limit.</summary>
     public const int PostgresRowsPerStatement = 500;
 
     /// <summary>
@@ -102,6 +102,12 @@ public sealed partial class UsageStore(
                     Requests = g.Count(UsageCounting.CountsAsRequest),
                     PromptTokens = g.Sum(e => (long)e.PromptTokens),
                     CompletionTokens = g.Sum(e => (long)e.CompletionTokens),
+                    TotalDurationNs = g.Sum(e => e.TotalDurationNs ?? 0),
+                    LoadDurationNs = g.Sum(e => e.LoadDurationNs ?? 0),
+                    PromptEvalDurationNs = g.Sum(e => e.PromptEvalDurationNs ?? 0),
+                    EvalDurationNs = g.Sum(e => e.EvalDurationNs ?? 0),
+                    GpuDurationNs = g.Sum(e => GpuTime.Of(e) ?? 0),
+                    TimedRequests = g.Count(e => GpuTime.Of(e) is not null),
                 })
                 .ToList();
             foreach (var chunk in rollups.Chunk(rowsPerStatement))
@@ -135,12 +141,16 @@ public sealed partial class UsageStore(
     private static async Task<List<Guid>> InsertEventsAsync(QuotaDbContext db, UsageEvent[] events, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder(
-            "INSERT INTO usage_events (id, key_id, model, endpoint, prompt_tokens, completion_tokens, status_code, duration_ms, created_at) VALUES ");
-        var parameters = new List<object>(events.Length * 9);
+            """
+            INSERT INTO usage_events (id, key_id, model, endpoint, prompt_tokens, completion_tokens, status_code, duration_ms, created_at,
+              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns) VALUES
+            """);
+        var parameters = new List<object>(events.Length * 13);
         foreach (var e in events)
         {
             sql.Append(parameters.Count == 0 ? "(" : ", (");
-            AppendParameters(sql, parameters, e.Id, e.KeyId, e.Model, e.Endpoint, e.PromptTokens, e.CompletionTokens, e.StatusCode, e.DurationMs, e.CreatedAt);
+            AppendParameters(sql, parameters, e.Id, e.KeyId, e.Model, e.Endpoint, e.PromptTokens, e.CompletionTokens, e.StatusCode, e.DurationMs, e.CreatedAt,
+                e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs);
             sql.Append(')');
         }
 
@@ -164,12 +174,16 @@ public sealed partial class UsageStore(
 
     private static Task UpsertRollupsAsync(QuotaDbContext db, UsageDaily[] rows, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder("INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, completion_tokens) VALUES ");
-        var parameters = new List<object>(rows.Length * 6);
+        var sql = new StringBuilder("""
+            INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, completion_tokens,
+              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, gpu_duration_ns, timed_requests) VALUES
+            """);
+        var parameters = new List<object>(rows.Length * 12);
         foreach (var row in rows)
         {
             sql.Append(parameters.Count == 0 ? "(" : ", (");
-            AppendParameters(sql, parameters, row.KeyId, row.Day, row.Model, row.Requests, row.PromptTokens, row.CompletionTokens);
+            AppendParameters(sql, parameters, row.KeyId, row.Day, row.Model, row.Requests, row.PromptTokens, row.CompletionTokens,
+                row.TotalDurationNs, row.LoadDurationNs, row.PromptEvalDurationNs, row.EvalDurationNs, row.GpuDurationNs, row.TimedRequests);
             sql.Append(')');
         }
 
@@ -177,18 +191,35 @@ public sealed partial class UsageStore(
              ON CONFLICT (key_id, day, model) DO UPDATE SET
               requests = usage_daily.requests + excluded.requests,
               prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
-              completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens
+              completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
+              total_duration_ns = usage_daily.total_duration_ns + excluded.total_duration_ns,
+              load_duration_ns = usage_daily.load_duration_ns + excluded.load_duration_ns,
+              prompt_eval_duration_ns = usage_daily.prompt_eval_duration_ns + excluded.prompt_eval_duration_ns,
+              eval_duration_ns = usage_daily.eval_duration_ns + excluded.eval_duration_ns,
+              gpu_duration_ns = usage_daily.gpu_duration_ns + excluded.gpu_duration_ns,
+              timed_requests = usage_daily.timed_requests + excluded.timed_requests
             """);
         return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, cancellationToken);
     }
 
-    /// <summary>Appends "{0}, {1}, …" placeholders; EF converts each value with the provider's own type mapping.</summary>
-    private static void AppendParameters(StringBuilder sql, List<object> parameters, params object[] values)
+    /// <summary>
+    /// Appends "{0}, {1}, …" placeholders; EF converts each value with the provider's own type mapping. A null is written
+    /// as the literal NULL, which takes its column's type, where a null parameter would have no type to be bound with.
+    /// </summary>
+    private static void AppendParameters(StringBuilder sql, List<object> parameters, params object?[] values)
     {
         for (var i = 0; i < values.Length; i++)
         {
-            sql.Append(i == 0 ? "{" : ", {").Append(parameters.Count).Append('}');
-            parameters.Add(values[i]);
+            sql.Append(i == 0 ? "" : ", ");
+            if (values[i] is { } value)
+            {
+                sql.Append('{').Append(parameters.Count).Append('}');
+                parameters.Add(value);
+            }
+            else
+            {
+                sql.Append("NULL");
+            }
         }
     }
 

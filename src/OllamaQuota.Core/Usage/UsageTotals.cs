@@ -1,7 +1,11 @@
 namespace OllamaQuota.Core.Usage;
 
-/// <summary>Requests and tokens over some window. Token limits apply to <see cref="Tokens"/> (prompt + completion).</summary>
-public sealed record UsageTotals(long Requests, long PromptTokens, long CompletionTokens)
+/// <summary>
+/// Requests, tokens and GPU time over some window. Token limits apply to <see cref="Tokens"/> (prompt + completion);
+/// GPU time is recorded, not limited (<see cref="GpuTime"/> says what it is, <paramref name="TimedRequests"/> how many
+/// requests it covers).
+/// </summary>
+public sealed record UsageTotals(long Requests, long PromptTokens, long CompletionTokens, long GpuDurationNs = 0, long TimedRequests = 0)
 {
     public static readonly UsageTotals Zero = new(0, 0, 0);
 

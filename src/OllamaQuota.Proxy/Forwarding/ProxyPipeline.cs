@@ -222,6 +222,12 @@ public sealed partial class ProxyPipeline(
             StatusCode = status,
             DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
             CreatedAt = time.GetUtcNow().UtcDateTime,
+
+            // As Ollama measured them, charged or not: the GPU did the work either way.
+            TotalDurationNs = meter.Durations.Total,
+            LoadDurationNs = meter.Durations.Load,
+            PromptEvalDurationNs = meter.Durations.PromptEval,
+            EvalDurationNs = meter.Durations.Eval,
         };
 
         // Side by side: in distributed mode each is a Redis command, and the client's last bytes wait for both, so they

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using OllamaQuota.Core.Usage;
 
 namespace OllamaQuota.Proxy.Metering;
 
@@ -18,6 +19,13 @@ public sealed class ResponseMeter
     public int? PromptTokens { get; private set; }
 
     public int? CompletionTokens { get; private set; }
+
+    /// <summary>
+    /// Ollama's timings in nanoseconds (<c>total_duration</c>, <c>load_duration</c>, <c>prompt_eval_duration</c>,
+    /// <c>eval_duration</c>), from the final chunk of a generation or an <c>/api/embed</c> answer; each null unless
+    /// reported as a plausible whole number.
+    /// </summary>
+    public OllamaDurations Durations { get; private set; }
 
     /// <summary>The upstream reported an error inside a 200 stream (Ollama writes <c>{"error": …}</c> lines).</summary>
     public string? StreamError { get; private set; }
@@ -136,7 +144,8 @@ public sealed class ResponseMeter
             AppendToolCalls(ollamaMessage);
         }
 
-        if (root.TryGetProperty("embeddings", out var embeddings) && embeddings.ValueKind == JsonValueKind.Array
+        var embedded = root.TryGetProperty("embeddings", out var embeddings) && embeddings.ValueKind == JsonValueKind.Array;
+        if (embedded
             || root.TryGetProperty("embedding", out var embedding) && embedding.ValueKind == JsonValueKind.Array
             || root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
         {
@@ -146,6 +155,13 @@ public sealed class ResponseMeter
         if (root.TryGetProperty("done", out var done) && done.ValueKind == JsonValueKind.True)
         {
             Finished = true;
+        }
+
+        // Only the documents that carry timings are searched for them, not every token's chunk of a stream.
+        if (embedded || done.ValueKind == JsonValueKind.True)
+        {
+            Durations = new OllamaDurations(
+                Duration(root, "total_duration"), Duration(root, "load_duration"), Duration(root, "prompt_eval_duration"), Duration(root, "eval_duration"));
         }
 
         if (TryGetCount(root, "prompt_eval_count", out var prompt))
@@ -221,6 +237,13 @@ public sealed class ResponseMeter
         count = 0;
         return parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out count);
     }
+
+    /// <summary>A duration the upstream reported: a whole number of nanoseconds within <see cref="GpuTime.IsPlausible"/>.</summary>
+    private static long? Duration(JsonElement parent, string name) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+        && value.TryGetInt64(out var nanoseconds) && GpuTime.IsPlausible(nanoseconds)
+            ? nanoseconds
+            : null;
 
     /// <summary>
     /// A string's value, or any other value's JSON. An upstream's bytes are not held to what a request body is (they

@@ -29,9 +29,9 @@ public abstract class UsageApiTests(DatabaseKind kind) : IAsyncLifetime
 
         await using var db = await _admin.OpenDbAsync();
         db.UsageDaily.AddRange(
-            Row(new DateOnly(2026, 3, 15), "llama3", requests: 2, prompt: 10, completion: 20),
-            Row(new DateOnly(2026, 3, 15), "qwen", requests: 1, prompt: 1, completion: 2),
-            Row(new DateOnly(2026, 3, 1), "llama3", requests: 4, prompt: 100, completion: 200),
+            Row(new DateOnly(2026, 3, 15), "llama3", requests: 2, prompt: 10, completion: 20, gpuNs: 1_500_000_000, timed: 2),
+            Row(new DateOnly(2026, 3, 15), "qwen", requests: 1, prompt: 1, completion: 2, gpuNs: 250_000_000, timed: 1),
+            Row(new DateOnly(2026, 3, 1), "llama3", requests: 4, prompt: 100, completion: 200, gpuNs: 4_000_000_000, timed: 3),
             Row(new DateOnly(2026, 2, 28), "llama3", requests: 8, prompt: 1000, completion: 2000),
             Row(new DateOnly(2025, 3, 31), "llama3", requests: 16, prompt: 1, completion: 1),
             new UsageDaily { KeyId = Guid.NewGuid(), Day = new DateOnly(2026, 3, 15), Model = "other-key", Requests = 99 });
@@ -71,6 +71,24 @@ public abstract class UsageApiTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Equal(["2026-02 llama3 8 2000", "2026-03 llama3 6 220", "2026-03 qwen 1 2"], rows);
     }
 
+    [Fact]
+    public async Task Usage_GpuTimeInRollups_ShownAsSecondsPerKeyDayMonthAndModel()
+    {
+        var keys = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/api-keys");
+        var days = await _admin.Client.GetFromJsonAsync<JsonElement>($"/api/api-keys/{_keyId}/usage/daily?days=30");
+        var months = await _admin.Client.GetFromJsonAsync<JsonElement>($"/api/api-keys/{_keyId}/usage/monthly?months=12");
+
+        var usage = keys.EnumerateArray().Single(k => k.GetProperty("id").GetGuid() == _keyId).GetProperty("usage");
+        Assert.Equal("1.75 s/3", Gpu(usage.GetProperty("today")));
+        Assert.Equal("5.75 s/6", Gpu(usage.GetProperty("month")));
+        Assert.Equal(
+            ["2026-02-28 llama3 0 s/0", "2026-03-01 llama3 4 s/3", "2026-03-15 llama3 1.5 s/2", "2026-03-15 qwen 0.25 s/1"],
+            days.EnumerateArray().Select(d => $"{d.GetProperty("day").GetString()} {d.GetProperty("model").GetString()} {Gpu(d)}"));
+        Assert.Equal(
+            ["2026-02 llama3 0 s/0", "2026-03 llama3 5.5 s/5", "2026-03 qwen 0.25 s/1"],
+            months.EnumerateArray().Select(m => $"{m.GetProperty("month").GetString()} {m.GetProperty("model").GetString()} {Gpu(m)}"));
+    }
+
     [Theory]
     [InlineData("daily?days=0")]
     [InlineData("daily?days=400")]
@@ -91,8 +109,13 @@ public abstract class UsageApiTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
-    private UsageDaily Row(DateOnly day, string model, long requests, long prompt, long completion) => new()
+    /// <summary>GPU seconds and the requests they cover, as "1.5 s/2".</summary>
+    private static string Gpu(JsonElement usage) =>
+        FormattableString.Invariant($"{usage.GetProperty("gpu_seconds").GetDouble()} s/{usage.GetProperty("timed_requests").GetInt64()}");
+
+    private UsageDaily Row(DateOnly day, string model, long requests, long prompt, long completion, long gpuNs = 0, long timed = 0) => new()
     {
         KeyId = _keyId, Day = day, Model = model, Requests = requests, PromptTokens = prompt, CompletionTokens = completion,
+        GpuDurationNs = gpuNs, TimedRequests = timed,
     };
 }

@@ -35,6 +35,33 @@ public sealed class DistributedProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoInstances_OllamasDurations_TravelThroughTheStreamIntoEventsAndRollups()
+    {
+        var (id, key) = await _cluster.CreateKeyAsync(new QuotaLimits(null, null, null, null));
+        using var first = _cluster.Proxies[0].ClientFor(key);
+        using var second = _cluster.Proxies[1].ClientFor(key);
+
+        (await ChatAsync(first)).EnsureSuccessStatusCode();
+        (await ChatAsync(second)).EnsureSuccessStatusCode();
+        (await second.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"llama3","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+
+        var stored = await _cluster.WaitForUsageAsync(3);
+        var native = stored.Where(e => e.Endpoint == "/api/chat").ToList();
+        Assert.Equal(2, native.Count);
+        Assert.All(native, e => Assert.Equal(
+            (FakeOllama.TotalDurationNs(e.CompletionTokens), FakeOllama.LoadDurationNs, FakeOllama.PromptEvalDurationNs, e.CompletionTokens * FakeOllama.EvalDurationNsPerToken),
+            (e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs)));
+        var openAi = stored.Single(e => e.Endpoint == "/v1/chat/completions");
+        Assert.Null(openAi.TotalDurationNs ?? openAi.LoadDurationNs ?? openAi.PromptEvalDurationNs ?? openAi.EvalDurationNs);
+        await using var db = await _cluster.OpenDbAsync();
+        var rollup = await db.UsageDaily.SingleAsync(d => d.KeyId == id);
+        Assert.Equal(
+            (3L, 2L, native.Sum(e => FakeOllama.PromptEvalDurationNs + e.CompletionTokens * FakeOllama.EvalDurationNsPerToken)),
+            (rollup.Requests, rollup.TimedRequests, rollup.GpuDurationNs));
+    }
+
+    [Fact]
     public async Task TwoInstances_ConcurrentStreamsAgainstDailyTokens_NeverExceededBeyondPromptEstimateError()
     {
         const int limit = 600;

@@ -172,6 +172,32 @@ public abstract class RedisStreamUsageContract : IAsyncLifetime
         Assert.Equal(0, (await Database.StreamPendingAsync(Stream, Group)).PendingMessageCount);
     }
 
+    [Fact]
+    public async Task Writer_EventsWithOllamasDurations_StoresThemAndSumsTheirGpuTime()
+    {
+        var timed = SampleUsage.Event();
+        (timed.TotalDurationNs, timed.LoadDurationNs, timed.PromptEvalDurationNs, timed.EvalDurationNs) = (900_000_000, 100_000_000, 30_000_000, 700_000_000);
+        var untimed = SampleUsage.Event();
+        var garbled = SampleUsage.Event();
+        garbled.KeyId = untimed.KeyId = timed.KeyId;
+        await using var writer = await StartWriterAsync();
+
+        await Database.StreamAddAsync(Stream, RedisUsageEntry.ToFields(timed));
+        await Database.StreamAddAsync(Stream, RedisUsageEntry.ToFields(untimed));
+        await Database.StreamAddAsync(Stream, [.. RedisUsageEntry.ToFields(garbled), new("total_ns", "-5"), new("eval_ns", "1.5")]);
+        await WaitForStoredAsync(3);
+
+        await using var db = await TestDatabases.OpenAsync(_databaseUrl);
+        var stored = await db.UsageEvents.AsNoTracking().ToDictionaryAsync(e => e.Id);
+        Assert.Equal(
+            (900_000_000L, 100_000_000L, 30_000_000L, 700_000_000L),
+            (stored[timed.Id].TotalDurationNs, stored[timed.Id].LoadDurationNs, stored[timed.Id].PromptEvalDurationNs, stored[timed.Id].EvalDurationNs));
+        Assert.All([stored[untimed.Id], stored[garbled.Id]], e => Assert.Equal(
+            ((long?)null, (long?)null, (long?)null, (long?)null), (e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs)));
+        var rollup = await db.UsageDaily.AsNoTracking().SingleAsync();
+        Assert.Equal((3L, 1L, 730_000_000L, 900_000_000L), (rollup.Requests, rollup.TimedRequests, rollup.GpuDurationNs, rollup.TotalDurationNs));
+    }
+
     protected abstract Task<ConnectionMultiplexer> ConnectAsync();
 
     protected virtual Task DisconnectAsync() => Task.CompletedTask;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using CsCheck;
+using OllamaQuota.Core.Usage;
 using OllamaQuota.Proxy.Metering;
 using Xunit.Abstractions;
 
@@ -16,6 +17,13 @@ public sealed class MeterFuzzTests(ITestOutputHelper output)
 
     private static readonly Gen<string> Count = Gen.Frequency((4, Gen.Int[0, 5000].Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))), (1, JsonGen.Number), (1, JsonGen.Value));
 
+    /// <summary>Nanoseconds as Ollama writes them, or what a broken upstream might: negative, fractional, huge, not a number.</summary>
+    private static readonly Gen<string> Duration = Gen.Frequency(
+        (4, Gen.Long[0, 10_000_000_000].Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        (1, Gen.OneOf<string>("-1", "1.5", "1e9", "9223372036854775808", "99999999999999999", "\"5\"", "null")),
+        (1, JsonGen.Number),
+        (1, JsonGen.Value));
+
     /// <summary>One document of an Ollama stream or body: text, counts, errors, embeddings, or anything else.</summary>
     private static readonly Gen<string> OllamaDocument = Gen.Frequency(
         (4, Text.Select(t => $$"""{"model":"llama3","response":{{t}},"done":false}""")),
@@ -23,6 +31,8 @@ public sealed class MeterFuzzTests(ITestOutputHelper output)
         (1, JsonGen.Value.Select(calls => $$$"""{"message":{"role":"assistant","content":"","tool_calls":[{{{calls}}}]}}""")),
         (2, Gen.Select(Count, Count, (prompt, eval) => $$"""{"done":true,"prompt_eval_count":{{prompt}},"eval_count":{{eval}}}""")),
         (1, Gen.OneOf(Text, JsonGen.Value).Select(e => $$"""{"error":{{e}}}""")),
+        (2, Gen.Select(Duration, Duration, Duration, Duration, (total, load, prompt, eval) =>
+            $$"""{"done":true,"total_duration":{{total}},"load_duration":{{load}},"prompt_eval_duration":{{prompt}},"eval_duration":{{eval}}}""")),
         (1, Gen.Const("""{"embeddings":[[0.1,0.2]],"prompt_eval_count":3}""")),
         (1, JsonGen.Value),
         (1, Gen.OneOf<string>("<html>502</html>", "not json", "{\"response\":\"cut", "", "   ", "\r")));
@@ -123,9 +133,14 @@ public sealed class MeterFuzzTests(ITestOutputHelper output)
     private static string Show((byte[] Bytes, int[] Cuts) sample) => $"cuts [{string.Join(",", sample.Cuts)}] {Fuzz.Show(sample.Bytes)}";
 
     /// <summary>What settling reads from a meter, and what the client was sent (Latin-1, one char per byte).</summary>
-    private sealed record Metered(int? Prompt, int? Completion, string? StreamError, bool Produced, string Generated, string Output)
+    private sealed record Metered(
+        int? Prompt, int? Completion, OllamaDurations Durations, string? StreamError, bool Produced, string Generated, string Output)
     {
-        public static Metered Of(ResponseMeter meter, string output) =>
-            new(meter.PromptTokens, meter.CompletionTokens, meter.StreamError, meter.ProducedOutput, meter.GeneratedText, output);
+        public static Metered Of(ResponseMeter meter, string output)
+        {
+            var d = meter.Durations;
+            Assert.All([d.Total, d.Load, d.PromptEval, d.Eval], n => Assert.True(n is null || GpuTime.IsPlausible(n.Value), $"implausible duration {n}"));
+            return new(meter.PromptTokens, meter.CompletionTokens, d, meter.StreamError, meter.ProducedOutput, meter.GeneratedText, output);
+        }
     }
 }

@@ -17,8 +17,9 @@ namespace OllamaQuota.Tests.Infrastructure;
 /// A stand-in for Ollama on a free loopback port, speaking its wire formats: NDJSON streams ending in a
 /// <c>done:true</c> chunk with <c>prompt_eval_count</c>/<c>eval_count</c>, and OpenAI-style SSE on /v1 with
 /// <c>data: [DONE]</c> and the <c>include_usage</c> chunk. Only the upstream LLM is faked; everything in front of it
-/// is real. The model name picks a behaviour: "slow", "broken" (dies mid-stream), "error" (500), "missing" (404),
-/// "nocounts" (no counts on the final chunk). Every request it receives is kept for assertions.
+/// is real. The final chunk (and an <c>/api/embed</c> answer) carries Ollama's durations in nanoseconds, as the constants
+/// below say. The model name picks a behaviour: "slow", "broken" (dies mid-stream), "error" (500), "missing" (404),
+/// "nocounts" (no counts and no durations on the final chunk). Every request it receives is kept for assertions.
 /// </summary>
 /// <remarks>
 /// <see cref="ResponseEnd"/> holds a generation's response open after its last document, as the window between
@@ -33,6 +34,24 @@ public sealed class FakeOllama : IAsyncDisposable
 
     /// <summary>How many tokens a generation produces when nothing caps it.</summary>
     public const int DefaultCompletionTokens = 20;
+
+    /// <summary>Nanoseconds, as Ollama reports them: a warm model's load (really the wait for its runner).</summary>
+    public const long LoadDurationNs = 4_000_000;
+
+    /// <summary>Reading the prompt: 2.5 ms per prompt token.</summary>
+    public const long PromptEvalDurationNs = PromptEvalCount * 2_500_000L;
+
+    /// <summary>Generating: 20 ms per token (50 tokens/s).</summary>
+    public const long EvalDurationNsPerToken = 20_000_000;
+
+    /// <summary>What total_duration adds beyond load, prompt and generation (templating, sampling, the HTTP side).</summary>
+    public const long OverheadNs = 1_250_000;
+
+    /// <summary>An <c>/api/embed</c> answer's total_duration (it reports load_duration too, and no eval durations).</summary>
+    public const long EmbedTotalDurationNs = 35_000_000;
+
+    /// <summary>The total_duration of a generation of <paramref name="tokens"/> tokens.</summary>
+    public static long TotalDurationNs(int tokens) => LoadDurationNs + PromptEvalDurationNs + tokens * EvalDurationNsPerToken + OverheadNs;
 
     private readonly WebApplication _app;
     private int _aborted;
@@ -122,7 +141,13 @@ public sealed class FakeOllama : IAsyncDisposable
         app.MapPost("/api/embed", async (HttpContext c) =>
         {
             var body = await ReceiveAsync(c);
-            return Scenario(body) is { } failure ? failure : Results.Json(new { model = Model(body), embeddings = new[] { new[] { 0.1, 0.2 } }, prompt_eval_count = 7 });
+            return Scenario(body) is { } failure
+                ? failure
+                : Results.Json(new
+                {
+                    model = Model(body), embeddings = new[] { new[] { 0.1, 0.2 } },
+                    total_duration = EmbedTotalDurationNs, load_duration = LoadDurationNs, prompt_eval_count = 7,
+                });
         });
         app.MapPost("/api/embeddings", async (HttpContext c) =>
         {
@@ -203,13 +228,26 @@ public sealed class FakeOllama : IAsyncDisposable
         var model = Model(body);
         var tokens = Completion(body, "num_predict");
         var stream = body?["stream"]?.GetValue<bool>() ?? true;
-        object Chunk(string text, bool done) => chat
-            ? done && model != "nocounts"
-                ? new { model, created_at = "2026-11-22T10:00:00Z", message = new { role = "assistant", content = text }, done, done_reason = "stop", prompt_eval_count = PromptEvalCount, eval_count = tokens }
-                : new { model, created_at = "2026-11-22T10:00:00Z", message = new { role = "assistant", content = text }, done }
-            : done && model != "nocounts"
-                ? new { model, created_at = "2026-11-22T10:00:00Z", response = text, done, done_reason = "stop", prompt_eval_count = PromptEvalCount, eval_count = tokens }
-                : (object)new { model, created_at = "2026-11-22T10:00:00Z", response = text, done };
+        object Chunk(string text, bool done)
+        {
+            var final = done && model != "nocounts";
+            var document = new JsonObject { ["model"] = model, ["created_at"] = "2026-11-22T10:00:00Z" };
+            document[chat ? "message" : "response"] = chat ? new JsonObject { ["role"] = "assistant", ["content"] = text } : text;
+            document["done"] = done;
+            if (final)
+            {
+                // The fields and their order of Ollama's final chunk.
+                document["done_reason"] = "stop";
+                document["total_duration"] = TotalDurationNs(tokens);
+                document["load_duration"] = LoadDurationNs;
+                document["prompt_eval_count"] = PromptEvalCount;
+                document["prompt_eval_duration"] = PromptEvalDurationNs;
+                document["eval_count"] = tokens;
+                document["eval_duration"] = tokens * EvalDurationNsPerToken;
+            }
+
+            return document;
+        }
 
         if (!stream)
         {

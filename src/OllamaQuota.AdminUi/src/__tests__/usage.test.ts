@@ -26,7 +26,7 @@ describe('usage helpers', () => {
   it('ends the window at the later of today and the newest server period', () => {
     const now = new Date(2026, 10, 22, 12);
     expect(dailyPeriods([], 30, now).at(-1)).toBe('2026-11-22');
-    const ahead = [{ day: '2026-11-23', model: 'm', requests: 1, prompt_tokens: 0, completion_tokens: 0 }];
+    const ahead = [{ day: '2026-11-23', model: 'm', requests: 1, prompt_tokens: 0, completion_tokens: 0, gpu_seconds: 0, timed_requests: 0 }];
     expect(dailyPeriods(ahead, 30, now).at(-1)).toBe('2026-11-23');
     expect(monthlyPeriods([], 12, now)).toHaveLength(12);
     expect(monthlyPeriods([], 12, now).at(-1)).toBe('2026-11');

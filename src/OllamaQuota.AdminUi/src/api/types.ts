@@ -2,7 +2,13 @@
 
 export type KeyStatus = 'active' | 'deactivated' | 'expired';
 
-export interface UsageWindow {
+/** GPU time: seconds Ollama's runner computed, over the requests it reported durations for (none on /v1/*). */
+export interface GpuUsage {
+  gpu_seconds: number;
+  timed_requests: number;
+}
+
+export interface UsageWindow extends GpuUsage {
   requests: number;
   prompt_tokens: number;
   completion_tokens: number;
@@ -50,7 +56,7 @@ export interface CreateKeyRequest extends Partial<Limits> {
 
 export type QuotaPatch = Partial<Limits> & { allowed_models?: string[] | null };
 
-export interface DailyUsageRow {
+export interface DailyUsageRow extends GpuUsage {
   day: string;
   model: string;
   requests: number;
@@ -58,7 +64,7 @@ export interface DailyUsageRow {
   completion_tokens: number;
 }
 
-export interface MonthlyUsageRow {
+export interface MonthlyUsageRow extends GpuUsage {
   month: string;
   model: string;
   requests: number;

@@ -75,6 +75,10 @@ export const de: Record<MessageKey, string> = {
   'usage.ariaUnlimited': '{metric} {period}: {used}, unbegrenzt',
   'usage.today': 'heute',
   'usage.month': 'diesen Monat',
+  'usage.gpu': 'GPU-Zeit',
+  'usage.gpuHint': 'Rechenzeit, die Ollama für diese Anfragen gemeldet hat (Prompt-Auswertung + Generierung)',
+  'usage.gpuPartial': 'Ollama hat für {timed} von {requests} Anfragen Laufzeiten gemeldet (keine auf den OpenAI-kompatiblen /v1-Endpunkten)',
+  'usage.gpuUnknown': 'Ollama hat für diese Anfragen keine Laufzeiten gemeldet (keine auf den OpenAI-kompatiblen /v1-Endpunkten)',
 
   'limits.daily_tokens': 'Tokens pro Tag',
   'limits.monthly_tokens': 'Tokens pro Monat',
@@ -123,6 +127,7 @@ export const de: Record<MessageKey, string> = {
   'detail.metric.prompt_tokens': 'Tokens ein',
   'detail.metric.completion_tokens': 'Tokens aus',
   'detail.metric.requests': 'Anfragen',
+  'detail.metric.gpu_seconds': 'GPU-Zeit',
   'detail.noUsage': 'Keine Nutzung in diesem Zeitraum.',
   'detail.loadError': 'Die Nutzung konnte nicht geladen werden.',
   'detail.byModel': 'Nach Modell',

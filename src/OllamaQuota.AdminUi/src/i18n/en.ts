@@ -73,6 +73,10 @@ export const en = {
   'usage.ariaUnlimited': '{metric} {period}: {used}, unlimited',
   'usage.today': 'today',
   'usage.month': 'this month',
+  'usage.gpu': 'GPU time',
+  'usage.gpuHint': 'Time Ollama spent computing these requests (prompt evaluation + generation), as Ollama reported it',
+  'usage.gpuPartial': 'Ollama reported durations for {timed} of {requests} requests (none on the OpenAI-compatible /v1 endpoints)',
+  'usage.gpuUnknown': 'Ollama reported no durations for these requests (none on the OpenAI-compatible /v1 endpoints)',
 
   'limits.daily_tokens': 'Daily tokens',
   'limits.monthly_tokens': 'Monthly tokens',
@@ -121,6 +125,7 @@ export const en = {
   'detail.metric.prompt_tokens': 'Tokens in',
   'detail.metric.completion_tokens': 'Tokens out',
   'detail.metric.requests': 'Requests',
+  'detail.metric.gpu_seconds': 'GPU time',
   'detail.noUsage': 'No usage in this period.',
   'detail.loadError': 'Could not load the usage.',
   'detail.byModel': 'By model',

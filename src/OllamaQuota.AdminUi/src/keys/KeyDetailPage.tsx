@@ -2,6 +2,7 @@ import { useCallback, useMemo } from 'react';
 import type { DailyUsageRow, MonthlyUsageRow } from '../api/types';
 import { useApi } from '../auth';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
+import { GpuTime } from '../components/GpuTime';
 import { useNotice } from '../components/Notice';
 import { StatusBadge } from '../components/StatusBadge';
 import { UsageBar } from '../components/UsageBar';
@@ -100,11 +101,13 @@ export default function KeyDetailPage({ id }: { id: string }) {
               <h2 className="card-title">{t('keys.col.today')}</h2>
               <UsageBar used={key.usage.today.tokens} limit={key.daily_tokens} metric="tokens" period="today" testId="usage-today-tokens" />
               <UsageBar used={key.usage.today.requests} limit={key.daily_requests} metric="requests" period="today" testId="usage-today-requests" />
+              <GpuTime usage={key.usage.today} testId="gpu-today" />
             </section>
             <section className="card" aria-label={t('keys.col.month')}>
               <h2 className="card-title">{t('keys.col.month')}</h2>
               <UsageBar used={key.usage.month.tokens} limit={key.monthly_tokens} metric="tokens" period="month" testId="usage-month-tokens" />
               <UsageBar used={key.usage.month.requests} limit={key.monthly_requests} metric="requests" period="month" testId="usage-month-requests" />
+              <GpuTime usage={key.usage.month} testId="gpu-month" />
             </section>
           </div>
         </>

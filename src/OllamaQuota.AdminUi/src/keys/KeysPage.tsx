@@ -1,6 +1,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { ApiKey, KeyStatus } from '../api/types';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
+import { GpuTime } from '../components/GpuTime';
 import { useNotice } from '../components/Notice';
 import { StatusBadge } from '../components/StatusBadge';
 import { UsageBar } from '../components/UsageBar';
@@ -250,10 +251,12 @@ export function KeysPage() {
                   <td data-label={t('keys.col.today')} className="col-usage">
                     <UsageBar used={k.usage.today.tokens} limit={k.daily_tokens} metric="tokens" period="today" testId="usage-today-tokens" compact />
                     <UsageBar used={k.usage.today.requests} limit={k.daily_requests} metric="requests" period="today" testId="usage-today-requests" compact />
+                    <GpuTime usage={k.usage.today} testId="gpu-today" />
                   </td>
                   <td data-label={t('keys.col.month')} className="col-usage">
                     <UsageBar used={k.usage.month.tokens} limit={k.monthly_tokens} metric="tokens" period="month" testId="usage-month-tokens" compact />
                     <UsageBar used={k.usage.month.requests} limit={k.monthly_requests} metric="requests" period="month" testId="usage-month-requests" compact />
+                    <GpuTime usage={k.usage.month} testId="gpu-month" />
                   </td>
                   <td className="col-actions">
                     <div className="row-actions" role="group" aria-label={t('keys.actionsFor', { name: k.name })}>

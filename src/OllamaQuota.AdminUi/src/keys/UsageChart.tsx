@@ -1,16 +1,14 @@
 import { useId, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
+import { GpuTime } from '../components/GpuTime';
 import { useI18n } from '../i18n';
-import { METRICS, buildSeries, type Metric } from '../lib/usage';
+import { METRICS, buildSeries, formatGpuSeconds, type Metric, type UsageCounts } from '../lib/usage';
 
 const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#db2777', '#16a34a', '#7c3aed', '#dc2626', '#0d9488', '#64748b'];
 
-interface Row {
+interface Row extends UsageCounts {
   model: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
 }
 
 /** A stacked bar chart (one stack per model) of one metric over gap-free periods, plus totals by model. */
@@ -35,10 +33,11 @@ export function UsageChart<R extends Row>({
   formatPeriod: (period: string, long?: boolean) => string;
   testId: string;
 }) {
-  const { t, fmtNumber } = useI18n();
+  const { t, locale, fmtNumber } = useI18n();
   const [metric, setMetric] = useState<Metric>('tokens');
   const headingId = useId();
 
+  const gpu = metric === 'gpu_seconds';
   const series = useMemo(
     () => (rows ? buildSeries(rows, periodOf as (r: never) => string, periods, metric) : null),
     [rows, periodOf, periods, metric],
@@ -85,14 +84,14 @@ export function UsageChart<R extends Row>({
                   minTickGap={12}
                 />
                 <YAxis
-                  tickFormatter={(v: number) => compact(v)}
+                  tickFormatter={(v: number) => (gpu ? formatGpuSeconds(v, locale) : compact(v))}
                   tick={{ fontSize: 12, fill: 'var(--muted)' }}
-                  width={48}
-                  allowDecimals={false}
+                  width={gpu ? 64 : 48}
+                  allowDecimals={gpu}
                 />
                 <Tooltip
                   labelFormatter={(p) => formatPeriod(String(p), true)}
-                  formatter={(v) => fmtNumber(Number(v))}
+                  formatter={(v) => (gpu ? formatGpuSeconds(Number(v), locale) : fmtNumber(Number(v)))}
                   contentStyle={{ borderRadius: 8, border: '1px solid var(--border)', background: 'var(--surface)' }}
                   cursor={{ fill: 'var(--hover)' }}
                 />
@@ -113,6 +112,7 @@ export function UsageChart<R extends Row>({
                   <th scope="col" className="num">{t('detail.metric.prompt_tokens')}</th>
                   <th scope="col" className="num">{t('detail.metric.completion_tokens')}</th>
                   <th scope="col" className="num">{t('detail.metric.tokens')}</th>
+                  <th scope="col" className="num">{t('detail.metric.gpu_seconds')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -126,6 +126,9 @@ export function UsageChart<R extends Row>({
                     <td className="num">{fmtNumber(r.prompt_tokens)}</td>
                     <td className="num">{fmtNumber(r.completion_tokens)}</td>
                     <td className="num">{fmtNumber(r.prompt_tokens + r.completion_tokens)}</td>
+                    <td className="num">
+                      <GpuTime usage={r} testId={`${testId}-gpu-${r.model}`} inline />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -54,17 +54,35 @@ export function lastMonths(count: number, end: string): string[] {
   return out;
 }
 
-export type Metric = 'tokens' | 'prompt_tokens' | 'completion_tokens' | 'requests';
-export const METRICS: readonly Metric[] = ['tokens', 'prompt_tokens', 'completion_tokens', 'requests'];
+export type Metric = 'tokens' | 'prompt_tokens' | 'completion_tokens' | 'requests' | 'gpu_seconds';
+export const METRICS: readonly Metric[] = ['tokens', 'prompt_tokens', 'completion_tokens', 'requests', 'gpu_seconds'];
 
-interface UsageCounts {
+/**
+ * Requests and tokens, and GPU time where the server reports it: the seconds Ollama's runner computed (prompt
+ * evaluation + generation; an embedding's total minus load time) over the `timed_requests` it reported durations for.
+ */
+export interface UsageCounts {
   requests: number;
   prompt_tokens: number;
   completion_tokens: number;
+  gpu_seconds?: number;
+  timed_requests?: number;
 }
 
 export function metricValue(row: UsageCounts, metric: Metric): number {
-  return metric === 'tokens' ? row.prompt_tokens + row.completion_tokens : row[metric];
+  if (metric === 'tokens') return row.prompt_tokens + row.completion_tokens;
+  if (metric === 'gpu_seconds') return row.gpu_seconds ?? 0;
+  return row[metric];
+}
+
+/**
+ * GPU time in the unit that keeps it short: "0.26 s", "42.5 s", "12.3 min", "4.1 h" (the units read the same in
+ * English and German).
+ */
+export function formatGpuSeconds(seconds: number, locale: string): string {
+  const [value, unit, digits] =
+    seconds < 10 ? [seconds, 's', 2] : seconds < 60 ? [seconds, 's', 1] : seconds < 3600 ? [seconds / 60, 'min', 1] : [seconds / 3600, 'h', 1];
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)} ${unit}`;
 }
 
 export interface Series {
@@ -72,7 +90,8 @@ export interface Series {
   points: Array<{ period: string } & Record<string, number | string>>;
   /** Models ordered by total usage, largest first. */
   models: string[];
-  totals: Array<{ model: string; requests: number; prompt_tokens: number; completion_tokens: number }>;
+  /** GPU fields only where the server sent them: unknown is not zero. */
+  totals: Array<{ model: string } & UsageCounts>;
 }
 
 /**
@@ -87,10 +106,14 @@ export function buildSeries(
 ): Series {
   const byModel = new Map<string, UsageCounts>();
   for (const r of rows) {
-    const t = byModel.get(r.model) ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0 };
+    const t: UsageCounts = byModel.get(r.model) ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0 };
     t.requests += r.requests;
     t.prompt_tokens += r.prompt_tokens;
     t.completion_tokens += r.completion_tokens;
+    if (r.gpu_seconds !== undefined) {
+      t.gpu_seconds = (t.gpu_seconds ?? 0) + r.gpu_seconds;
+      t.timed_requests = (t.timed_requests ?? 0) + (r.timed_requests ?? 0);
+    }
     byModel.set(r.model, t);
   }
   const totals = [...byModel.entries()]

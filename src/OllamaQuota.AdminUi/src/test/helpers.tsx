@@ -57,11 +57,13 @@ export const problem = (status: number, title: string, detail?: string, errors?:
   body: { type: 'about:blank', title, status, detail, errors },
 });
 
-const w = (requests: number, prompt: number, completion: number): UsageWindow => ({
+const w = (requests: number, prompt: number, completion: number, gpuSeconds = 0, timed = 0): UsageWindow => ({
   requests,
   prompt_tokens: prompt,
   completion_tokens: completion,
   tokens: prompt + completion,
+  gpu_seconds: gpuSeconds,
+  timed_requests: timed,
 });
 
 export function makeKey(over: Partial<ApiKey> & { name: string }): ApiKey {
@@ -90,7 +92,7 @@ export const sampleKeys = (): ApiKey[] => [
     monthly_tokens: 10000,
     daily_requests: 100,
     monthly_requests: null,
-    usage: { today: w(50, 300, 200), month: w(95, 5000, 4000) },
+    usage: { today: w(50, 300, 200, 12.5, 50), month: w(95, 5000, 4000, 754.2, 90) },
   }),
   makeKey({
     name: 'bravo',

@@ -158,6 +158,22 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("completion_tokens");
 
+                    b.Property<long>("EvalDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("eval_duration_ns");
+
+                    b.Property<long>("GpuDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("gpu_duration_ns");
+
+                    b.Property<long>("LoadDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("load_duration_ns");
+
+                    b.Property<long>("PromptEvalDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_eval_duration_ns");
+
                     b.Property<long>("PromptTokens")
                         .HasColumnType("bigint")
                         .HasColumnName("prompt_tokens");
@@ -165,6 +181,14 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                     b.Property<long>("Requests")
                         .HasColumnType("bigint")
                         .HasColumnName("requests");
+
+                    b.Property<long>("TimedRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("timed_requests");
+
+                    b.Property<long>("TotalDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_duration_ns");
 
                     b.HasKey("KeyId", "Day", "Model")
                         .HasName("pk_usage_daily");
@@ -234,15 +258,27 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("endpoint");
 
+                    b.Property<long?>("EvalDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("eval_duration_ns");
+
                     b.Property<Guid>("KeyId")
                         .HasColumnType("uuid")
                         .HasColumnName("key_id");
+
+                    b.Property<long?>("LoadDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("load_duration_ns");
 
                     b.Property<string>("Model")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("model");
+
+                    b.Property<long?>("PromptEvalDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_eval_duration_ns");
 
                     b.Property<int>("PromptTokens")
                         .HasColumnType("integer")
@@ -251,6 +287,10 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                     b.Property<int>("StatusCode")
                         .HasColumnType("integer")
                         .HasColumnName("status_code");
+
+                    b.Property<long?>("TotalDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_duration_ns");
 
                     b.HasKey("Id")
                         .HasName("pk_usage_events");

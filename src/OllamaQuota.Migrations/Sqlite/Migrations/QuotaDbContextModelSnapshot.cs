@@ -153,6 +153,22 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("completion_tokens");
 
+                    b.Property<long>("EvalDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("eval_duration_ns");
+
+                    b.Property<long>("GpuDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("gpu_duration_ns");
+
+                    b.Property<long>("LoadDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("load_duration_ns");
+
+                    b.Property<long>("PromptEvalDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("prompt_eval_duration_ns");
+
                     b.Property<long>("PromptTokens")
                         .HasColumnType("INTEGER")
                         .HasColumnName("prompt_tokens");
@@ -160,6 +176,14 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.Property<long>("Requests")
                         .HasColumnType("INTEGER")
                         .HasColumnName("requests");
+
+                    b.Property<long>("TimedRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timed_requests");
+
+                    b.Property<long>("TotalDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_duration_ns");
 
                     b.HasKey("KeyId", "Day", "Model")
                         .HasName("pk_usage_daily");
@@ -227,15 +251,27 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("endpoint");
 
+                    b.Property<long?>("EvalDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("eval_duration_ns");
+
                     b.Property<Guid>("KeyId")
                         .HasColumnType("TEXT")
                         .HasColumnName("key_id");
+
+                    b.Property<long?>("LoadDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("load_duration_ns");
 
                     b.Property<string>("Model")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
                         .HasColumnName("model");
+
+                    b.Property<long?>("PromptEvalDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("prompt_eval_duration_ns");
 
                     b.Property<int>("PromptTokens")
                         .HasColumnType("INTEGER")
@@ -244,6 +280,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.Property<int>("StatusCode")
                         .HasColumnType("INTEGER")
                         .HasColumnName("status_code");
+
+                    b.Property<long?>("TotalDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_duration_ns");
 
                     b.HasKey("Id")
                         .HasName("pk_usage_events");
