@@ -53,7 +53,8 @@ public static class ProxyServices
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamForwarder>();
-        services.AddSingleton<IModelSlots, InProcessModelSlots>();
+        services.AddSingleton<InProcessModelSlots>();
+        services.AddSingleton<IModelSlots>(provider => provider.GetRequiredService<InProcessModelSlots>());
         services.AddSingleton<ProxyPipeline>();
 
         // YARP's forwarder logs two lines at Information for every request (the per-request cost the service defaults
