@@ -176,13 +176,13 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            ModelSlot? slot = null;
             var meter = new ResponseMeter();
             Task<(int Prompt, int Completion, bool Charged)>? settled = null;
 
             // 3b. Where the model's slots are capped, wait for this key's turn. After the reserve, so that a request the
             // quota refuses takes no place in the queue (and a waiting one counts towards its key's limits, which bounds
             // how much of the queue one key can fill); before the forward, so that a waiting request holds no slot.
+            ModelSlot? slot = null;
             if (settings.Current.FairShare.Slots.For(request.Model) is { } slots)
             {
                 var (admitted, left) = await WaitForSlotAsync(context, key.Id, request.Model, slots);
@@ -205,12 +205,9 @@ public sealed partial class ProxyPipeline(
             // 4. Forward, with the allowance written into the body; 5. measure as it streams back; 6. settle and
             // 7. record once: when the answer is whole, before its last bytes leave (a client that holds its answer is
             // then a billed one, whatever happens to this process next), or else once forwarding has ended, even if the
-            // client has gone. The model slot (if any) goes back at the same moment: Ollama is done with the request.
-            Task<(int Prompt, int Completion, bool Charged)> SettleOnceAsync(ForwardResult result)
-            {
-                slot?.Release();
-                return settled ??= SettleAsync(span, key.Id, endpoint, request, reservation, result, meter, started);
-            }
+            // client has gone. The model slot (if any) is held until Ollama's response has ended, however it ends.
+            Task<(int Prompt, int Completion, bool Charged)> SettleOnceAsync(ForwardResult result) =>
+                settled ??= SettleAsync(span, key.Id, endpoint, request, reservation, result, meter, started);
 
             ForwardResult result;
             try

@@ -10,6 +10,18 @@ public sealed class InProcessModelSlots(TimeProvider time) : IModelSlots
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ModelState> _models = new(StringComparer.Ordinal);
 
+    /// <summary>Requests waiting for a slot of any model, now.</summary>
+    internal int WaitingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _models.Values.Sum(state => state.Queue.Count);
+            }
+        }
+    }
+
     public async ValueTask<ModelSlot?> AcquireAsync(string model, Guid keyId, int slots, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
