@@ -18,8 +18,9 @@ namespace OllamaQuota.Proxy.Forwarding;
 
 /// <summary>
 /// A request through the proxy (DESIGN §3): authenticate, parse just enough, reserve, wait for a model slot (where the
-/// admin capped them), forward, measure, settle, record. Refusals before the reserve change nothing; after it, every path settles exactly once: as soon as Ollama's
-/// answer is whole, before its last bytes go to the client, or when forwarding ends if it never was.
+/// admin capped them), forward, measure, settle, record. Refusals before the reserve change nothing; after it, every
+/// path settles exactly once: as soon as Ollama's answer is whole, before its last bytes go to the client, or when
+/// forwarding ends if it never was.
 /// </summary>
 public sealed partial class ProxyPipeline(
     ApiKeyAuthenticator authenticator,
@@ -183,9 +184,10 @@ public sealed partial class ProxyPipeline(
             // quota refuses takes no place in the queue (and a waiting one counts towards its key's limits, which bounds
             // how much of the queue one key can fill); before the forward, so that a waiting request holds no slot.
             ModelSlot? slot = null;
-            if (settings.Current.FairShare.Slots.For(request.Model) is { } slots)
+            var fairShare = settings.Current.FairShare;
+            if (fairShare.Slots.For(request.Model) is { } slots)
             {
-                var (admitted, left) = await WaitForSlotAsync(context, key.Id, request.Model, slots);
+                var (admitted, left) = await WaitForSlotAsync(context, key.Id, request.Model, slots, fairShare.QueueTimeout);
                 if (admitted is null)
                 {
                     await SettleOnceAsync(left);
@@ -193,7 +195,7 @@ public sealed partial class ProxyPipeline(
                     if (left.Outcome != ForwardOutcome.ClientAborted)
                     {
                         await ProxyErrors.WriteModelBusyAsync(context, endpoint.Style, QueueRetryAfterSeconds,
-                            $"The model '{request.Model}' is busy: no slot came free within {settings.Current.FairShare.QueueTimeout.TotalSeconds:0} seconds.");
+                            $"The model '{request.Model}' is busy: no slot came free within {fairShare.QueueTimeout.TotalSeconds:0} seconds.");
                     }
 
                     return;
@@ -234,14 +236,15 @@ public sealed partial class ProxyPipeline(
     /// A slot of the model, or null with what to settle: the wait ran out (503, as Ollama was never asked) or the client
     /// left while waiting (it leaves the queue at once).
     /// </summary>
-    private async Task<(ModelSlot? Slot, ForwardResult Left)> WaitForSlotAsync(HttpContext context, Guid keyId, string model, int slots)
+    private async Task<(ModelSlot? Slot, ForwardResult Left)> WaitForSlotAsync(
+        HttpContext context, Guid keyId, string model, int slots, TimeSpan timeout)
     {
         using var queueSpan = ProxyTelemetry.StartStep("queue");
         queueSpan?.SetTag("oq.model_slots", slots);
         try
         {
             var slot = await modelSlots.AcquireAsync(
-                ModelPattern.ShortForm(model), keyId, slots, settings.Current.FairShare.QueueTimeout, context.RequestAborted);
+                ModelPattern.ShortForm(model), keyId, slots, timeout, context.RequestAborted);
             queueSpan?.SetTag("oq.admitted", slot is not null);
             return (slot, new ForwardResult(ForwardOutcome.UpstreamUnavailable, StatusCodes.Status503ServiceUnavailable));
         }
