@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/soak.sh (sourced, not run): the throwaway folder, the watchdog and the cleanup that
+# Shared by bench/run.sh, bench/soak.sh and bench/fairshare.sh (sourced, not run): the throwaway folder, the watchdog and the cleanup that
 # stops everything started, the tools, the Release build, and the servers: the fake upstream, redis-server,
 # PostgreSQL and proxy instances, each on a free loopback port.
 #
@@ -101,9 +101,9 @@ start_dotnet() { # name stats-file [VAR=value…] dotnet dll args…; sets LAST_
   pids+=("$LAST_PID")
 }
 
-start_fake() { # chunks per stream; sets FAKE_URL, fake_port and PID[direct]
+start_fake() { # chunks per stream [more FakeUpstream arguments…]; sets FAKE_URL, fake_port and PID[direct]
   fake_port=$(free_port)
-  start_dotnet fake "$tmp/fake.stats" dotnet "$FAKE_DLL" --port "$fake_port" --chunks "$1"
+  start_dotnet fake "$tmp/fake.stats" dotnet "$FAKE_DLL" --port "$fake_port" --chunks "$@"
   PID[direct]=$LAST_PID
   FAKE_URL="http://127.0.0.1:$fake_port"
   wait_http "$FAKE_URL/api/version"

@@ -13,9 +13,15 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 // A query ?gap_ms=N (forwarded by every proxy as it is) waits N ms after the first chunk of a stream, so that a
 // time-to-first-chunk probe sees the first chunk apart from the rest.
 // Arguments: --port N (required), --chunks N (default 50). Each streamed chunk is written and flushed on its own,
-// as Ollama flushes each token.
+// as Ollama flushes each token. For the fair-share benchmark, as one model on a GPU box: --parallel N answers at most N
+// generations at once and queues the rest first come first served (Ollama's OLLAMA_NUM_PARALLEL and its queue), and
+// --token-ms N waits N ms after each streamed chunk (the pace of generation). Both off by default.
 var port = Argument("--port") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : throw new ArgumentException("--port is required");
 var chunks = Argument("--chunks") is { } c ? int.Parse(c, CultureInfo.InvariantCulture) : 50;
+var tokenMs = Argument("--token-ms") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : 0;
+
+// SemaphoreSlim releases its asynchronous waiters in the order they came.
+using var slots = Argument("--parallel") is { } n ? new SemaphoreSlim(int.Parse(n, CultureInfo.InvariantCulture)) : null;
 
 var payloads = new Payloads(chunks);
 var builder = WebApplication.CreateSlimBuilder();
@@ -28,11 +34,28 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 
 var app = builder.Build();
-app.Run(context => Handle(context, payloads));
-Console.WriteLine($"fake upstream listening on 127.0.0.1:{port} ({chunks} chunks per stream)");
+app.Run(async context =>
+{
+    if (slots is null || !HttpMethods.IsPost(context.Request.Method))
+    {
+        await Handle(context, payloads, tokenMs);
+        return;
+    }
+
+    await slots.WaitAsync(context.RequestAborted);
+    try
+    {
+        await Handle(context, payloads, tokenMs);
+    }
+    finally
+    {
+        slots.Release();
+    }
+});
+Console.WriteLine($"fake upstream listening on 127.0.0.1:{port} ({chunks} chunks per stream{(slots is null ? "" : $", {slots.CurrentCount} at once")}{(tokenMs > 0 ? $", {tokenMs} ms a chunk" : "")})");
 await app.RunAsync();
 
-static async Task Handle(HttpContext context, Payloads payloads)
+static async Task Handle(HttpContext context, Payloads payloads, int tokenMs)
 {
     var path = context.Request.Path.Value;
     var response = context.Response;
@@ -47,7 +70,7 @@ static async Task Handle(HttpContext context, Payloads payloads)
             }
             else
             {
-                await WriteStreamAsync(response, "application/x-ndjson", payloads.ChatChunks, null, payloads.ChatDone, null, Gap(context));
+                await WriteStreamAsync(response, "application/x-ndjson", payloads.ChatChunks, null, payloads.ChatDone, null, Gap(context), tokenMs);
             }
 
             return;
@@ -59,7 +82,7 @@ static async Task Handle(HttpContext context, Payloads payloads)
             if ((flags & BodyFlags.StreamTrue) != 0)
             {
                 var usage = (flags & BodyFlags.IncludeUsage) != 0 ? payloads.SseUsage : null;
-                await WriteStreamAsync(response, "text/event-stream", payloads.SseChunks, payloads.SseStop, usage, payloads.SseDone, Gap(context));
+                await WriteStreamAsync(response, "text/event-stream", payloads.SseChunks, payloads.SseStop, usage, payloads.SseDone, Gap(context), tokenMs);
             }
             else
             {
@@ -92,7 +115,7 @@ static async Task WriteWholeAsync(HttpResponse response, string contentType, byt
 static int Gap(HttpContext context) =>
     context.Request.QueryString.HasValue && int.TryParse(context.Request.Query["gap_ms"], CultureInfo.InvariantCulture, out var gap) ? gap : 0;
 
-static async Task WriteStreamAsync(HttpResponse response, string contentType, byte[][] chunks, byte[]? stop, byte[]? usage, byte[]? done, int gapMs)
+static async Task WriteStreamAsync(HttpResponse response, string contentType, byte[][] chunks, byte[]? stop, byte[]? usage, byte[]? done, int gapMs, int tokenMs)
 {
     response.ContentType = contentType;
     await response.StartAsync();
@@ -102,6 +125,11 @@ static async Task WriteStreamAsync(HttpResponse response, string contentType, by
         if (i == 0 && gapMs > 0)
         {
             await Task.Delay(gapMs);
+        }
+
+        if (tokenMs > 0)
+        {
+            await Task.Delay(tokenMs);
         }
     }
 

@@ -9,6 +9,7 @@ using OllamaQuota.Bench.Probe;
 //   allocdiff BEFORE AFTER REQUESTS [TOP]      allocation-tick profile between two snapshots, per request
 //   report DIR                                 the Markdown tables from the TSV files run.sh wrote into DIR
 //   load URLS KEY BODIES SECONDS RATE CONC     soak.sh's mixed load across the proxies (see MixedLoad)
+//   fairshare URL KEY_A KEY_B BODY SECONDS N   fairshare.sh's flood by A (N streams) and B's time to first token
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 return args switch
@@ -24,11 +25,13 @@ return args switch
     ["load", var urls, var key, var bodies, var seconds, var rate, var concurrency] => await MixedLoad.RunAsync(
         urls, key, bodies, double.Parse(seconds, CultureInfo.InvariantCulture), double.Parse(rate, CultureInfo.InvariantCulture),
         int.Parse(concurrency, CultureInfo.InvariantCulture)),
+    ["fairshare", var url, var floodKey, var probeKey, var body, var seconds, var flood] => await FairShareProbe.RunAsync(
+        url, floodKey, probeKey, body, double.Parse(seconds, CultureInfo.InvariantCulture), int.Parse(flood, CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | redis HOST:PORT SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR | load URLS KEY BODIES SECONDS RATE CONCURRENCY");
+    Console.Error.WriteLine("usage: probe bodies DIR | ttfb URL BODY KEY N | ledger SECONDS | redis HOST:PORT SECONDS | allocdiff BEFORE AFTER REQUESTS [TOP] | report DIR | load URLS KEY BODIES SECONDS RATE CONCURRENCY | fairshare URL KEY_A KEY_B BODY SECONDS FLOOD");
     return 2;
 }

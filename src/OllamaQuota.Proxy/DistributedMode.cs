@@ -2,12 +2,13 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Redis;
 using OllamaQuota.Core.Usage;
+using OllamaQuota.Proxy.Scheduling;
 
 namespace OllamaQuota.Proxy;
 
 /// <summary>
 /// Distributed mode, chosen by setting <c>REDIS_URL</c> (or Aspire's <c>ConnectionStrings__redis</c>): quota counters
-/// in Redis shared by every instance, usage through a Redis stream into the database, admin changes by pub/sub (the
+/// in Redis shared by every instance, usage through a Redis stream into the database, model slots leased in Redis, admin changes by pub/sub (the
 /// <see cref="Settings.ChangeWatcher"/> subscribes when a Redis connection is registered). The embedded
 /// registrations stay underneath: the channel sink and its writer carry usage while Redis is unreachable. Under
 /// QUOTA_FAIL_MODE=closed the ledger refuses with <see cref="RedisLedgerUnavailableException"/>, which the pipeline's
@@ -44,6 +45,13 @@ public static class DistributedMode
         // 2. Usage: appended to the stream, drained into the database by one writer per instance.
         services.Replace(ServiceDescriptor.Singleton<IUsageSink, RedisStreamUsageSink>());
         services.AddHostedService<RedisStreamUsageWriter>();
+
+        // 3. Model slots: shared by every instance, leased and renewed, so a killed instance's slots come back.
+        services.AddOptions<ModelSlotOptions>().Configure<IConfiguration>(ModelSlotOptions.Bind);
+        ModelSlotOptions.Bind(new ModelSlotOptions(), builder.Configuration);
+        services.AddSingleton<RedisModelSlots>();
+        services.Replace(ServiceDescriptor.Singleton<IModelSlots>(provider => provider.GetRequiredService<RedisModelSlots>()));
+        services.AddHostedService<RedisSlotRenewal>();
         return builder;
     }
 }

@@ -5,6 +5,7 @@ using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Usage;
 using OllamaQuota.Proxy.Forwarding;
 using OllamaQuota.Proxy.Keys;
+using OllamaQuota.Proxy.Scheduling;
 using OllamaQuota.Proxy.Settings;
 using OllamaQuota.Proxy.Telemetry;
 
@@ -52,6 +53,8 @@ public static class ProxyServices
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<InProcessModelSlots>();
+        services.AddSingleton<IModelSlots>(provider => provider.GetRequiredService<InProcessModelSlots>());
         services.AddSingleton<ProxyPipeline>();
 
         // YARP's forwarder logs two lines at Information for every request (the per-request cost the service defaults

@@ -10,13 +10,17 @@ namespace OllamaQuota.Admin.Apis;
 
 /// <param name="MaxKeepAlive">The longest keep_alive a key may ask for, in seconds; null: no cap.</param>
 /// <param name="NumCtx">The num_ctx rules (see <see cref="NumCtxRules"/>); null: none.</param>
+/// <param name="ModelSlots">The fair-share slot counts (see <see cref="ModelSlotRules"/>); null: no model is scheduled.</param>
+/// <param name="QueueTimeoutSeconds">The longest wait for a model slot; null: <see cref="FairShare.DefaultQueueTimeoutSeconds"/>.</param>
 public sealed record SettingsResponse(
     string OllamaUrl,
     string DefaultModel,
     long? MaxKeepAlive,
     JsonElement? NumCtx,
     int? MaxImagesPerRequest,
-    long? MaxImageBytes)
+    long? MaxImageBytes,
+    JsonElement? ModelSlots,
+    int? QueueTimeoutSeconds)
 {
     public static SettingsResponse From(SettingsRow row) => new(
         row.OllamaUrl,
@@ -24,7 +28,9 @@ public sealed record SettingsResponse(
         row.MaxKeepAliveSeconds,
         row.NumCtxRules is null ? null : JsonElement.Parse(row.NumCtxRules),
         row.MaxImagesPerRequest,
-        row.MaxImageBytes);
+        row.MaxImageBytes,
+        row.ModelSlots is null ? null : JsonElement.Parse(row.ModelSlots),
+        row.QueueTimeoutSeconds);
 }
 
 public static class SettingsApi
@@ -32,7 +38,8 @@ public static class SettingsApi
     /// <summary>The most images one request may be allowed to carry.</summary>
     private const int MostImagesPerRequest = 1000;
 
-    private static readonly string[] Fields = ["ollama_url", "default_model", "max_keep_alive", "num_ctx", "max_images_per_request", "max_image_bytes"];
+    private static readonly string[] Fields = ["ollama_url", "default_model", "max_keep_alive", "num_ctx", "max_images_per_request", "max_image_bytes",
+        "model_slots", "queue_timeout_seconds"];
 
     public static RouteGroupBuilder MapSettingsApi(this RouteGroupBuilder api)
     {
@@ -119,6 +126,28 @@ public static class SettingsApi
         if (fields.TryGetLimit("max_image_bytes", out var maxImageBytes))
         {
             changes.Add(row => row.MaxImageBytes = maxImageBytes);
+        }
+
+        if (fields.TryGetElement("model_slots", out var slotsElement))
+        {
+            var (slots, slotsError) = ModelSlotRules.Parse(slotsElement, "model_slots");
+            if ((slotsError ?? slots?.CheckStoredLength("model_slots")) is { } modelSlotsError)
+            {
+                fields.AddError("model_slots", modelSlotsError);
+            }
+
+            changes.Add(row => row.ModelSlots = slots!.ToStored());
+        }
+
+        if (fields.TryGetLimit("queue_timeout_seconds", out var queueTimeout))
+        {
+            if (queueTimeout is < 1 or > FairShare.LongestQueueTimeoutSeconds)
+            {
+                fields.AddError("queue_timeout_seconds",
+                    $"must be a whole number of seconds from 1 to {FairShare.LongestQueueTimeoutSeconds}, or null for the default ({FairShare.DefaultQueueTimeoutSeconds})");
+            }
+
+            changes.Add(row => row.QueueTimeoutSeconds = (int?)queueTimeout);
         }
 
         if (!fields.HasErrors && changes.Count == 0)

@@ -31,7 +31,16 @@ const keys = [
   key('bob-test', { created_at: iso(now - 90 * day), status: 'deactivated', deactivated_at: iso(now - 20 * day), daily_tokens: 10000 }),
   key('hackathon', { created_at: iso(now - 70 * day), status: 'expired', expires_at: iso(now - 5 * day), monthly_tokens: 500000, usage: { today: usage(0, 0, 0), month: usage(41, 9000, 5200) } }),
 ];
-let settings = { ollama_url: 'http://localhost:11434', default_model: 'llama3.1:8b' };
+let settings = {
+  ollama_url: 'http://localhost:11434',
+  default_model: 'llama3.1:8b',
+  max_keep_alive: null,
+  num_ctx: null,
+  max_images_per_request: null,
+  max_image_bytes: null,
+  model_slots: { default: 4 },
+  queue_timeout_seconds: null,
+};
 const models = ['llama3.1:8b', 'qwen2.5:7b', 'mistral:7b'];
 
 function daily() {
@@ -75,7 +84,7 @@ async function api(req, res, url) {
   const p = url.pathname;
   let m;
   if (p === '/api/settings' && req.method === 'GET') return send(res, 200, settings);
-  if (p === '/api/settings' && req.method === 'PUT') return send(res, 200, (settings = await readBody(req)));
+  if (p === '/api/settings' && req.method === 'PUT') return send(res, 200, (settings = { ...settings, ...(await readBody(req)) }));
   if (p === '/api/settings/test-connection') {
     const { ollama_url } = await readBody(req);
     return ollama_url.includes('11434') ? send(res, 200, { version: '0.12.3' }) : problem(res, 502, 'Bad Gateway', `Could not connect to ${ollama_url}.`);

@@ -29,6 +29,9 @@ public static class ColumnLengths
     /// <summary>The num_ctx rules as JSON; the Admin checks the stored text's length.</summary>
     public const int NumCtxRules = 16384;
 
+    /// <summary>The fair-share slot counts as JSON; the Admin checks the stored text's length.</summary>
+    public const int ModelSlots = 16384;
+
     /// <summary>A dead letter's error: the database's answer, cut to this many characters.</summary>
     public const int DeadLetterError = 2000;
 }

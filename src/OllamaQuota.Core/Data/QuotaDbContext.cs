@@ -31,6 +31,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             settings.Property(s => s.OllamaUrl).HasMaxLength(ColumnLengths.OllamaUrl);
             settings.Property(s => s.DefaultModel).HasMaxLength(ColumnLengths.Model);
             settings.Property(s => s.NumCtxRules).HasMaxLength(ColumnLengths.NumCtxRules);
+            settings.Property(s => s.ModelSlots).HasMaxLength(ColumnLengths.ModelSlots);
         });
 
         modelBuilder.Entity<UsageEvent>(usage =>

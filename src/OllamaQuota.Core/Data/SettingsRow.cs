@@ -19,6 +19,12 @@ public sealed class SettingsRow
 
     public long? MaxImageBytes { get; set; }
 
+    /// <summary>The fair-share slot counts per model as JSON (see Settings/ModelSlotRules); null: no model is scheduled.</summary>
+    public string? ModelSlots { get; set; }
+
+    /// <summary>How long a request may wait for a model slot; null: <c>FairShare.DefaultQueueTimeoutSeconds</c>.</summary>
+    public int? QueueTimeoutSeconds { get; set; }
+
     /// <summary>
     /// Bumped by every admin change to keys or settings. Proxies without Redis poll this one number to learn
     /// that their caches are stale, instead of re-reading every cached key.

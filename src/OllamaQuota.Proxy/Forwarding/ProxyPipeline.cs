@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
+using OllamaQuota.Core.Models;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Tokens;
 using OllamaQuota.Core.Usage;
@@ -9,15 +10,17 @@ using OllamaQuota.Proxy.Keys;
 using OllamaQuota.Proxy.Metering;
 using OllamaQuota.Proxy.Requests;
 using OllamaQuota.Proxy.Routing;
+using OllamaQuota.Proxy.Scheduling;
 using OllamaQuota.Proxy.Settings;
 using OllamaQuota.Proxy.Telemetry;
 
 namespace OllamaQuota.Proxy.Forwarding;
 
 /// <summary>
-/// A request through the proxy (DESIGN §3): authenticate, parse just enough, reserve, forward, measure, settle,
-/// record. Refusals before the reserve change nothing; after it, every path settles exactly once: as soon as Ollama's
-/// answer is whole, before its last bytes go to the client, or when forwarding ends if it never was.
+/// A request through the proxy (DESIGN §3): authenticate, parse just enough, reserve, wait for a model slot (where the
+/// admin capped them), forward, measure, settle, record. Refusals before the reserve change nothing; after it, every
+/// path settles exactly once: as soon as Ollama's answer is whole, before its last bytes go to the client, or when
+/// forwarding ends if it never was.
 /// </summary>
 public sealed partial class ProxyPipeline(
     ApiKeyAuthenticator authenticator,
@@ -25,11 +28,18 @@ public sealed partial class ProxyPipeline(
     IQuotaLedger ledger,
     IUsageSink usage,
     UpstreamForwarder forwarder,
+    IModelSlots modelSlots,
     ProxyTelemetry telemetry,
     TimeProvider time,
     IOptions<ProxyOptions> options,
     ILogger<ProxyPipeline> logger)
 {
+    /// <summary>
+    /// The pause a request that waited out the queue is told to take: short, as the queue moves whenever any generation
+    /// of the model ends, and a retry joins it in the next round of the rotation.
+    /// </summary>
+    public const int QueueRetryAfterSeconds = 5;
+
     public async Task HandleAsync(HttpContext context, ProxyEndpoint endpoint)
     {
         var started = time.GetTimestamp();
@@ -167,23 +177,81 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
+            var meter = new ResponseMeter();
+            Task<(int Prompt, int Completion, bool Charged)>? settled = null;
+
+            // 3b. Where the model's slots are capped, wait for this key's turn. After the reserve, so that a request the
+            // quota refuses takes no place in the queue (and a waiting one counts towards its key's limits, which bounds
+            // how much of the queue one key can fill); before the forward, so that a waiting request holds no slot.
+            ModelSlot? slot = null;
+            var fairShare = settings.Current.FairShare;
+            if (fairShare.Slots.For(request.Model) is { } slots)
+            {
+                var (admitted, left) = await WaitForSlotAsync(context, key.Id, request.Model, slots, fairShare.QueueTimeout);
+                if (admitted is null)
+                {
+                    await SettleOnceAsync(left);
+                    Outcome(span, endpoint, left.Outcome == ForwardOutcome.ClientAborted ? "queue_left" : "queue_timeout");
+                    if (left.Outcome != ForwardOutcome.ClientAborted)
+                    {
+                        await ProxyErrors.WriteModelBusyAsync(context, endpoint.Style, QueueRetryAfterSeconds,
+                            $"The model '{request.Model}' is busy: no slot came free within {fairShare.QueueTimeout.TotalSeconds:0} seconds.");
+                    }
+
+                    return;
+                }
+
+                slot = admitted;
+            }
+
             // 4. Forward, with the allowance written into the body; 5. measure as it streams back; 6. settle and
             // 7. record once: when the answer is whole, before its last bytes leave (a client that holds its answer is
             // then a billed one, whatever happens to this process next), or else once forwarding has ended, even if the
-            // client has gone.
-            var meter = new ResponseMeter();
-            Task<(int Prompt, int Completion, bool Charged)>? settled = null;
+            // client has gone. The model slot (if any) is held until Ollama's response has ended, however it ends.
             Task<(int Prompt, int Completion, bool Charged)> SettleOnceAsync(ForwardResult result) =>
                 settled ??= SettleAsync(span, key.Id, endpoint, request, reservation, result, meter, started);
-            var metering = new ResponseMetering(meter, request.ProxyAsksUsage,
-                status => SettleOnceAsync(new ForwardResult(ForwardOutcome.Completed, status)));
-            var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation, changes);
-            var result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, metering);
+
+            ForwardResult result;
+            try
+            {
+                var metering = new ResponseMetering(meter, request.ProxyAsksUsage,
+                    status => SettleOnceAsync(new ForwardResult(ForwardOutcome.Completed, status)));
+                var rewritten = BodyRewriter.Rewrite(endpoint, document.RootElement, request, reservation, changes);
+                result = await forwarder.ForwardAsync(context, endpoint, rewritten ?? body.Memory, metering);
+            }
+            finally
+            {
+                slot?.Release();
+            }
+
             var (prompt, completion, charged) = await SettleOnceAsync(result);
             span?.SetTag("oq.tokens.prompt", prompt);
             span?.SetTag("oq.tokens.completion", completion);
             telemetry.RecordTokens(request.Model, prompt, completion);
             Outcome(span, endpoint, charged ? result.Outcome.ToString() : "refunded");
+        }
+    }
+
+    /// <summary>
+    /// A slot of the model, or null with what to settle: the wait ran out (503, as Ollama was never asked) or the client
+    /// left while waiting (it leaves the queue at once).
+    /// </summary>
+    private async Task<(ModelSlot? Slot, ForwardResult Left)> WaitForSlotAsync(
+        HttpContext context, Guid keyId, string model, int slots, TimeSpan timeout)
+    {
+        using var queueSpan = ProxyTelemetry.StartStep("queue");
+        queueSpan?.SetTag("oq.model_slots", slots);
+        try
+        {
+            var slot = await modelSlots.AcquireAsync(
+                ModelPattern.ShortForm(model), keyId, slots, timeout, context.RequestAborted);
+            queueSpan?.SetTag("oq.admitted", slot is not null);
+            return (slot, new ForwardResult(ForwardOutcome.UpstreamUnavailable, StatusCodes.Status503ServiceUnavailable));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            queueSpan?.SetTag("oq.admitted", false);
+            return (null, new ForwardResult(ForwardOutcome.ClientAborted, StatusCodes.Status499ClientClosedRequest));
         }
     }
 

@@ -26,6 +26,13 @@ public static class ProxyErrors
         return WriteAsync(context, style, StatusCodes.Status429TooManyRequests, message, limit.EndsWith("tokens", StringComparison.Ordinal) ? "tokens" : "requests", "rate_limit_exceeded", limit);
     }
 
+    /// <summary>503 for a request that waited out the queue for a model's slots (it was never sent to Ollama).</summary>
+    public static Task WriteModelBusyAsync(HttpContext context, ApiStyle style, long retryAfterSeconds, string message)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return WriteAsync(context, style, StatusCodes.Status503ServiceUnavailable, message, openAiCode: "model_busy");
+    }
+
     public static ApiStyle StyleOf(PathString path) => path.StartsWithSegments("/v1") ? ApiStyle.OpenAi : ApiStyle.Ollama;
 
     private static string DefaultType(int status) => status switch

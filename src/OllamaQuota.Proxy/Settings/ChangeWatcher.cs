@@ -73,7 +73,7 @@ public sealed partial class ChangeWatcher(
             return;
         }
 
-        settings.Set(new UpstreamSettingsSnapshot(row.OllamaUrl.TrimEnd('/'), row.DefaultModel, row.Revision, Guardrails.From(row)));
+        settings.Set(new UpstreamSettingsSnapshot(row.OllamaUrl.TrimEnd('/'), row.DefaultModel, row.Revision, Guardrails.From(row), FairShare.From(row)));
         keys.Clear();
         LogChanged(row.Revision);
     }

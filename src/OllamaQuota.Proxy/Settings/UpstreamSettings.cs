@@ -3,7 +3,7 @@ using OllamaQuota.Core.Settings;
 namespace OllamaQuota.Proxy.Settings;
 
 /// <summary>The admin-editable settings the proxy acts on, swapped whole when the admin changes them.</summary>
-public sealed record UpstreamSettingsSnapshot(string OllamaUrl, string DefaultModel, long Revision, Guardrails Guardrails);
+public sealed record UpstreamSettingsSnapshot(string OllamaUrl, string DefaultModel, long Revision, Guardrails Guardrails, FairShare FairShare);
 
 public sealed class UpstreamSettings
 {

@@ -71,6 +71,18 @@ public abstract class SettingsApiTests(DatabaseKind kind) : IAsyncLifetime
     [InlineData("""{"max_images_per_request": 1001}""", "max_images_per_request")]
     [InlineData("""{"max_image_bytes": "1MB"}""", "max_image_bytes")]
     [InlineData("""{"max_keep_alive": "1h", "max_image_bytes": -1}""", "max_image_bytes")]
+    [InlineData("""{"model_slots": 4}""", "model_slots")]
+    [InlineData("""{"model_slots": {"default": 0}}""", "model_slots")]
+    [InlineData("""{"model_slots": {"default": 1025}}""", "model_slots")]
+    [InlineData("""{"model_slots": {"default": "4"}}""", "model_slots")]
+    [InlineData("""{"model_slots": {"models": {"llama3": 2.5}}}""", "model_slots")]
+    [InlineData("""{"model_slots": {"models": {"llama3": null}}}""", "model_slots")]
+    [InlineData("""{"model_slots": {"models": {"bad name": 2}}}""", "model_slots")]
+    [InlineData("""{"model_slots": {"slots": 4}}""", "model_slots")]
+    [InlineData("""{"queue_timeout_seconds": 0}""", "queue_timeout_seconds")]
+    [InlineData("""{"queue_timeout_seconds": 3601}""", "queue_timeout_seconds")]
+    [InlineData("""{"queue_timeout_seconds": "60s"}""", "queue_timeout_seconds")]
+    [InlineData("""{"model_slots": {"default": 4}, "queue_timeout_seconds": -1}""", "queue_timeout_seconds")]
     public async Task UpdateSettings_InvalidBody_Returns400AndChangesNothing(string body, string field)
     {
         var response = await PutAsync(body);
@@ -86,7 +98,29 @@ public abstract class SettingsApiTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Null(row.NumCtxRules);
         Assert.Null(row.MaxImagesPerRequest);
         Assert.Null(row.MaxImageBytes);
+        Assert.Null(row.ModelSlots);
+        Assert.Null(row.QueueTimeoutSeconds);
         Assert.Equal(0, row.Revision);
+    }
+
+    [Fact]
+    public async Task UpdateSettings_FairShare_StoredAndShownThenClearedByNull()
+    {
+        var response = await PutAsync("""{"model_slots": {"default": 4, "models": {"llama3.2:*": 2, "qwen2.5:0.5b": 1}}, "queue_timeout_seconds": 30}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var shown = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/settings");
+        Assert.Equal(4, shown.GetProperty("model_slots").GetProperty("default").GetInt32());
+        Assert.Equal(2, shown.GetProperty("model_slots").GetProperty("models").GetProperty("llama3.2:*").GetInt32());
+        Assert.Equal(1, shown.GetProperty("model_slots").GetProperty("models").GetProperty("qwen2.5:0.5b").GetInt32());
+        Assert.Equal(30, shown.GetProperty("queue_timeout_seconds").GetInt32());
+
+        (await PutAsync("""{"model_slots": null, "queue_timeout_seconds": null}""")).EnsureSuccessStatusCode();
+
+        await using var db = await _admin.OpenDbAsync();
+        var row = await db.Settings.SingleAsync();
+        Assert.Equal((null, null), (row.ModelSlots, row.QueueTimeoutSeconds));
+        Assert.Equal(2, row.Revision);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    private static readonly string[] Known = ["name", "expires_at", "ollama_url", "default_model", "allowed_models", "num_ctx", .. ApiKeyRules.LimitFields];
+    private static readonly string[] Known = ["name", "expires_at", "ollama_url", "default_model", "allowed_models", "num_ctx", "model_slots", .. ApiKeyRules.LimitFields];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -79,6 +79,13 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
         {
             AssertStorable(stored, ColumnLengths.NumCtxRules);
             Assert.Equal(stored, NumCtxRules.FromStored(stored).ToStored());
+        }
+
+        if (fields.TryGetElement("model_slots", out var slots) && ModelSlotRules.Parse(slots, "model_slots") is ({ } slotRules, null)
+            && slotRules.CheckStoredLength("model_slots") is null && slotRules.ToStored() is { } storedSlots)
+        {
+            AssertStorable(storedSlots, ColumnLengths.ModelSlots);
+            Assert.Equal(storedSlots, ModelSlotRules.FromStored(storedSlots).ToStored());
         }
     }
 

@@ -129,6 +129,12 @@ internal static class JsonGen
                     Gen.Frequency((3, Gen.OneOf(ModelNames).Select(Quote)), (1, Gen.OneOf<string>("\"llama3.2:*\"", "\"bad name\"")), (1, String)),
                     (rule, size, model) => Object([Pair("default", Object([Pair(rule, size)])), Pair("models", Object([model + ":" + Object([Pair(rule, size)])]))]))),
                 (1, Value)).Select(v => Pair("num_ctx", v))),
+            (1, Gen.Frequency(
+                (3, Gen.Select(
+                    Number,
+                    Gen.Frequency((3, Gen.OneOf(ModelNames).Select(Quote)), (1, Gen.OneOf<string>("\"llama3.2:*\"", "\"bad name\"")), (1, String)),
+                    (slots, model) => Object([Pair("default", slots), Pair("models", Object([model + ":" + slots]))]))),
+                (1, Value)).Select(v => Pair("model_slots", v))),
             (2, Gen.Frequency(
                 (2, Gen.OneOf<string>("\"2099-01-31T00:00:00Z\"", "\"9999-12-31T23:59:59-01:00\"", "\"0001-01-01\"", "\"next tuesday\"", "\"2099-02-30\"")),
                 (1, Scalar)).Select(v => Pair("expires_at", v))),

@@ -19,7 +19,8 @@ namespace OllamaQuota.Tests.Infrastructure;
 /// <c>data: [DONE]</c> and the <c>include_usage</c> chunk. Only the upstream LLM is faked; everything in front of it
 /// is real. The final chunk (and an <c>/api/embed</c> answer) carries Ollama's durations in nanoseconds, as the constants
 /// below say. The model name picks a behaviour: "slow", "broken" (dies mid-stream), "error" (500), "missing" (404),
-/// "nocounts" (no counts and no durations on the final chunk). Every request it receives is kept for assertions.
+/// "nocounts" (no counts and no durations on the final chunk). Every request it receives is kept for assertions, and the
+/// most it was answering at once is counted (<see cref="MaxInFlight"/>).
 /// </summary>
 /// <remarks>
 /// <see cref="ResponseEnd"/> holds a generation's response open after its last document, as the window between
@@ -55,6 +56,8 @@ public sealed class FakeOllama : IAsyncDisposable
 
     private readonly WebApplication _app;
     private int _aborted;
+    private int _inFlight;
+    private int _maxInFlight;
 
     private FakeOllama(WebApplication app)
     {
@@ -80,6 +83,9 @@ public sealed class FakeOllama : IAsyncDisposable
 
     /// <summary>Generations that ended because the caller went away.</summary>
     public int Aborted => Volatile.Read(ref _aborted);
+
+    /// <summary>The most POST requests (generations, embeddings) that were being answered at once.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     /// <summary>Delay between streamed chunks.</summary>
     public TimeSpan ChunkDelay { get; set; } = TimeSpan.Zero;
@@ -108,7 +114,26 @@ public sealed class FakeOllama : IAsyncDisposable
                 await ReceiveGetAsync(context);
             }
 
-            await next(context);
+            if (!HttpMethods.IsPost(context.Request.Method))
+            {
+                await next(context);
+                return;
+            }
+
+            var inFlight = Interlocked.Increment(ref _inFlight);
+            for (var max = Volatile.Read(ref _maxInFlight); inFlight > max; max = Volatile.Read(ref _maxInFlight))
+            {
+                Interlocked.CompareExchange(ref _maxInFlight, inFlight, max);
+            }
+
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
         });
 
         app.MapGet("/api/version", (HttpContext c) =>

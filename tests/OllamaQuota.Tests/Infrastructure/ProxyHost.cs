@@ -5,6 +5,7 @@ using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Proxy;
+using OllamaQuota.Proxy.Settings;
 
 namespace OllamaQuota.Tests.Infrastructure;
 
@@ -107,6 +108,36 @@ public sealed class ProxyHost : IAsyncDisposable
     }
 
     public Task<QuotaDbContext> OpenDbAsync() => TestDatabases.OpenAsync(DatabaseUrl);
+
+    /// <summary>Changes the settings row as the Admin does (its revision bumped), waits until this proxy has loaded it, and returns the revision.</summary>
+    public async Task<long> ChangeSettingsAsync(Action<SettingsRow> change)
+    {
+        long revision;
+        await using (var db = await OpenDbAsync())
+        {
+            var row = await db.Settings.SingleAsync();
+            change(row);
+            row.Revision++;
+            revision = row.Revision;
+            await db.SaveChangesAsync();
+        }
+
+        await WaitForSettingsAsync(revision);
+        return revision;
+    }
+
+    /// <summary>Waits until this proxy has loaded the settings of <paramref name="revision"/> (or a later one).</summary>
+    public async Task WaitForSettingsAsync(long revision)
+    {
+        var settings = Services.GetRequiredService<UpstreamSettings>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (settings.Current.Revision < revision && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(settings.Current.Revision >= revision, $"the proxy did not load settings revision {revision}");
+    }
 
     /// <summary>Waits for the usage writer to have stored <paramref name="count"/> events, then returns them.</summary>
     public async Task<List<UsageEvent>> WaitForUsageAsync(int count, TimeSpan? timeout = null)

@@ -170,6 +170,43 @@ describe('settings', () => {
     expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ ...SETTINGS, max_keep_alive: 'forever' });
   });
 
+  it('edits the fair share of model slots and shows the server\'s word on them', async () => {
+    const stored = { ...SETTINGS, model_slots: { default: 4 }, queue_timeout_seconds: null };
+    const { calls } = mockApi({
+      'GET /api/settings': { body: stored },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'PUT /api/settings': problem(400, 'Validation failed', 'The settings were not changed.', {
+        model_slots: ['model_slots.models.llama3 must be a whole number of slots from 1 to 1024, or null'],
+      }),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    const slots = (await screen.findByLabelText('Model slots (fair share)')) as HTMLTextAreaElement;
+    await waitFor(() => expect(JSON.parse(slots.value)).toEqual({ default: 4 }));
+    const timeout = screen.getByLabelText('Longest wait for a slot (seconds)');
+    await waitFor(() => expect(screen.getByRole('combobox', { name: 'Default model' })).toBeEnabled());
+
+    await user.type(timeout, '0');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(timeout).toHaveAttribute('aria-invalid', 'true');
+    expect(calls.filter((c) => c.method === 'PUT')).toHaveLength(0);
+
+    await user.clear(timeout);
+    await user.type(timeout, '30');
+    await user.clear(slots);
+    await user.click(slots);
+    await user.paste('{"default": 4, "models": {"llama3": 0}}');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The settings were not changed.');
+    expect(slots).toHaveAccessibleDescription(/must be a whole number of slots/);
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({
+      ...SETTINGS,
+      model_slots: { default: 4, models: { llama3: 0 } },
+      queue_timeout_seconds: 30,
+    });
+  });
+
   it('shows an error state when the settings cannot be loaded', async () => {
     mockApi({ 'GET /api/settings': problem(500, 'Internal Server Error'), 'GET /api/ollama-models': { body: MODELS }, 'GET /api/api-keys': { body: [] } });
     renderApp({ hash: '#/settings' });

@@ -80,12 +80,21 @@ export interface NumCtxRules {
   models?: Record<string, NumCtxRule>;
 }
 
+export interface ModelSlots {
+  default?: number | null;
+  models?: Record<string, number>;
+}
+
 export interface Guardrails {
   /** Seconds (a duration string such as "30m" is accepted on PUT); null = no cap. */
   max_keep_alive: number | string | null;
   num_ctx: NumCtxRules | null;
   max_images_per_request: number | null;
   max_image_bytes: number | null;
+  /** Fair share: how many requests per model may be at Ollama at once; null = no model is scheduled. */
+  model_slots: ModelSlots | null;
+  /** The longest wait for a model slot, in seconds; null = the default (60). */
+  queue_timeout_seconds: number | null;
 }
 
 export interface Settings extends Partial<Guardrails> {

@@ -177,6 +177,12 @@ export const de: Record<MessageKey, string> = {
   'guardrails.max_image_bytes': 'Bildgröße (Bytes in Base64)',
   'guardrails.max_image_bytesHint': 'Die größte zulässige Größe eines Bildes.',
   'guardrails.max_image_bytesInvalid': 'Geben Sie eine ganze Zahl ab 0 ein oder lassen Sie das Feld leer.',
+  'guardrails.model_slots': 'Modell-Slots (faire Verteilung)',
+  'guardrails.model_slotsHint': 'JSON, z. B. {"default": 4, "models": {"llama3.2:*": 2}}: wie viele Anfragen je Modell gleichzeitig an Ollama gehen (wie OLLAMA_NUM_PARALLEL). Wartende Anfragen kommen reihum je Schlüssel dran. Leer: keine Planung.',
+  'guardrails.model_slotsInvalid': 'Geben Sie ein JSON-Objekt ein oder lassen Sie das Feld leer.',
+  'guardrails.queue_timeout_seconds': 'Längste Wartezeit auf einen Slot (Sekunden)',
+  'guardrails.queue_timeout_secondsHint': 'Eine Anfrage, die länger wartet, erhält 503 mit Retry-After und wird nicht berechnet. Leer: 60.',
+  'guardrails.queue_timeout_secondsInvalid': 'Geben Sie eine ganze Zahl ab 1 ein oder lassen Sie das Feld leer.',
 
   'proxy.title': 'Proxy-Info',
   'proxy.subtitle': 'Richten Sie Clients auf den Proxy und verwenden Sie einen API-Schlüssel als Bearer-Token.',

@@ -175,6 +175,12 @@ export const en = {
   'guardrails.max_image_bytes': 'Image size (bytes of base64)',
   'guardrails.max_image_bytesHint': 'The largest one image may be.',
   'guardrails.max_image_bytesInvalid': 'Enter a whole number of 0 or more, or leave empty.',
+  'guardrails.model_slots': 'Model slots (fair share)',
+  'guardrails.model_slotsHint': 'JSON, e.g. {"default": 4, "models": {"llama3.2:*": 2}}: how many requests per model go to Ollama at once (match OLLAMA_NUM_PARALLEL). Waiting requests take turns across keys. Empty: not scheduled.',
+  'guardrails.model_slotsInvalid': 'Enter a JSON object, or leave empty.',
+  'guardrails.queue_timeout_seconds': 'Longest wait for a slot (seconds)',
+  'guardrails.queue_timeout_secondsHint': 'A request that waits longer gets 503 with Retry-After and is not charged. Empty: 60.',
+  'guardrails.queue_timeout_secondsInvalid': 'Enter a whole number of 1 or more, or leave empty.',
 
   'proxy.title': 'Proxy info',
   'proxy.subtitle': 'Point clients at the proxy and use an API key as the bearer token.',

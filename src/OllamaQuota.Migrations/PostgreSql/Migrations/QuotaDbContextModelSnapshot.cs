@@ -118,6 +118,11 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("max_keep_alive_seconds");
 
+                    b.Property<string>("ModelSlots")
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("model_slots");
+
                     b.Property<string>("NumCtxRules")
                         .HasMaxLength(16384)
                         .HasColumnType("character varying(16384)")
@@ -128,6 +133,10 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("ollama_url");
+
+                    b.Property<int?>("QueueTimeoutSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("queue_timeout_seconds");
 
                     b.Property<long>("Revision")
                         .HasColumnType("bigint")

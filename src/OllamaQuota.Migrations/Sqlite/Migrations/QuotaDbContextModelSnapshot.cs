@@ -113,6 +113,11 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("max_keep_alive_seconds");
 
+                    b.Property<string>("ModelSlots")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model_slots");
+
                     b.Property<string>("NumCtxRules")
                         .HasMaxLength(16384)
                         .HasColumnType("TEXT")
@@ -123,6 +128,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT")
                         .HasColumnName("ollama_url");
+
+                    b.Property<int?>("QueueTimeoutSeconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("queue_timeout_seconds");
 
                     b.Property<long>("Revision")
                         .HasColumnType("INTEGER")
