@@ -26,8 +26,12 @@ public static class DistributedMode
 
         // Read once now so that a bad value stops the start with a message naming its variable.
         RedisLedgerOptions.ParseFailMode(builder.Configuration[RedisLedgerOptions.FailModeVariable]);
+        RedisLedgerOptions.ParseLease(builder.Configuration[RedisLedgerOptions.LeaseVariable]);
         services.AddOptions<RedisLedgerOptions>().Configure<IConfiguration>((ledger, config) =>
-            ledger.FailMode = RedisLedgerOptions.ParseFailMode(config[RedisLedgerOptions.FailModeVariable]));
+        {
+            ledger.FailMode = RedisLedgerOptions.ParseFailMode(config[RedisLedgerOptions.FailModeVariable]);
+            ledger.ReservationLease = RedisLedgerOptions.ParseLease(config[RedisLedgerOptions.LeaseVariable]);
+        });
         services.AddOptions<RedisStreamUsageOptions>().Configure<IConfiguration>((stream, config) =>
             stream.ClaimIdle = TimeSpan.FromMilliseconds(
                 ProxyOptions.Read(config, RedisStreamUsageOptions.ClaimIdleVariable, (int)stream.ClaimIdle.TotalMilliseconds)));

@@ -21,6 +21,11 @@ public static class ApiKeyFactory
             MonthlyTokens = limits.MonthlyTokens,
             DailyRequests = limits.DailyRequests,
             MonthlyRequests = limits.MonthlyRequests,
+            RequestsPerMinute = limits.RequestsPerMinute,
+            TokensPerMinute = limits.TokensPerMinute,
+            RequestsPerHour = limits.RequestsPerHour,
+            TokensPerHour = limits.TokensPerHour,
+            MaxConcurrentRequests = limits.MaxConcurrentRequests,
         };
         return (record, secret.Plaintext);
     }
