@@ -81,7 +81,7 @@ public sealed partial class RedisQuotaLedger(
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(keyIds);
         var counts = await Task.WhenAll(keyIds.Select(async keyId =>
-            (keyId, Count: (long)await database.ScriptEvaluateAsync(
+            (keyId, Count: (long)await database.ScriptEvaluateReadOnlyAsync(
                 RedisQuotaScripts.InFlight, [ExpiriesKey(keyId)]))));
         return counts.Where(c => c.Count > 0).ToDictionary(c => c.keyId, c => c.Count);
     }

@@ -3,8 +3,10 @@ namespace OllamaQuota.Core.Quotas;
 /// <summary>
 /// The Lua side of <see cref="RedisQuotaLedger"/>. Each script runs atomically, so a check and its increment cannot
 /// interleave with another instance's. The scripts take a variable number of windows, so they are plain text passed
-/// with KEYS and ARGV arrays; StackExchange.Redis loads each once per server (SCRIPT LOAD) and then sends only its SHA
-/// (EVALSHA), loading it again when a server answers NOSCRIPT (restart, failover, SCRIPT FLUSH). Every key carries the
+/// with KEYS and ARGV arrays. StackExchange.Redis (3.4) sends a script's text once per server connection and from then
+/// on only its SHA (EVALSHA), and falls back to the text when a server answers NOSCRIPT (restart, failover, SCRIPT
+/// FLUSH); RedisQuotaLedgerTests checks with INFO commandstats that repeated reserves and settles arrive as EVALSHA
+/// only. Every key carries the
 /// API key's hash tag, so one script touches one cluster slot. The keys of one API key:
 /// <list type="bullet">
 /// <item>the window hashes (<see cref="RedisQuotaLedger.WindowKey"/>), fields <c>req</c> and <c>tok</c>;</item>
