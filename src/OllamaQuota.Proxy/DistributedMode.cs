@@ -43,6 +43,9 @@ public static class DistributedMode
         // running requests' reservations are renewed, so what a killed instance held is given back.
         services.AddSingleton<RedisQuotaLedger>();
         services.Replace(ServiceDescriptor.Singleton<IQuotaLedger, RedisFailModeLedger>());
+
+        // The Admin reads requests in flight from the leases in Redis; the embedded ledger's table stays empty.
+        services.Remove(services.Single(s => s.ImplementationType == typeof(InFlightSnapshotWriter)));
         services.AddHostedService<RedisReservationRenewal>();
 
         // 2. Usage: appended to the stream, drained into the database by one writer per instance.

@@ -21,6 +21,16 @@ public sealed record QuotaLimits(
 {
     public static readonly QuotaLimits Unlimited = new(null, null, null, null);
 
+    /// <summary>The limits whose amount of each kind is <paramref name="amount"/>(kind).</summary>
+    public static QuotaLimits From(Func<QuotaLimitKind, long?> amount)
+    {
+        ArgumentNullException.ThrowIfNull(amount);
+        return new QuotaLimits(
+            amount(QuotaLimitKind.DailyTokens), amount(QuotaLimitKind.MonthlyTokens), amount(QuotaLimitKind.DailyRequests),
+            amount(QuotaLimitKind.MonthlyRequests), amount(QuotaLimitKind.RequestsPerMinute), amount(QuotaLimitKind.TokensPerMinute),
+            amount(QuotaLimitKind.RequestsPerHour), amount(QuotaLimitKind.TokensPerHour), amount(QuotaLimitKind.MaxConcurrentRequests));
+    }
+
     public long? Amount(QuotaLimitKind kind) => kind switch
     {
         QuotaLimitKind.DailyTokens => DailyTokens,
