@@ -19,8 +19,8 @@ public sealed class KeyLimitsApiPostgresTests() : KeyLimitsApiTests(DatabaseKind
 /// <summary>The minute, hour and in-flight limits through the Admin API: stored, shown, validated, and their use shown.</summary>
 public abstract class KeyLimitsApiTests(DatabaseKind kind) : IAsyncLifetime
 {
-    // 2026-11-22 12:00:30 in Berlin (UTC+1).
-    private static readonly DateTimeOffset Now = new(2026, 11, 22, 11, 0, 30, TimeSpan.Zero);
+    // 2026-11-22 12:30:30 in Berlin (UTC+1).
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 11, 30, 30, TimeSpan.Zero);
 
     private readonly ManualTimeProvider _clock = new(Now);
     private AdminHost _admin = null!;
