@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Admin.Activity;
 using OllamaQuota.Admin.Apis;
 using OllamaQuota.Admin.Authentication;
 using OllamaQuota.Core.Data;
@@ -31,6 +32,9 @@ public static class AdminServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KeyChangeNotifier>();
         builder.AddKeyChangePublishing();
+        services.AddSingleton(provider => new KeyActivityReader(
+            provider.GetRequiredService<QuotaCalendar>(), provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<StackExchange.Redis.IConnectionMultiplexer>()));
         services.AddSingleton<FailedLoginThrottle>();
         services.AddHttpClient(OllamaApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
 

@@ -27,8 +27,12 @@ public static class DistributedMode
 
         // Read once now so that a bad value stops the start with a message naming its variable.
         RedisLedgerOptions.ParseFailMode(builder.Configuration[RedisLedgerOptions.FailModeVariable]);
+        RedisLedgerOptions.ParseLease(builder.Configuration[RedisLedgerOptions.LeaseVariable]);
         services.AddOptions<RedisLedgerOptions>().Configure<IConfiguration>((ledger, config) =>
-            ledger.FailMode = RedisLedgerOptions.ParseFailMode(config[RedisLedgerOptions.FailModeVariable]));
+        {
+            ledger.FailMode = RedisLedgerOptions.ParseFailMode(config[RedisLedgerOptions.FailModeVariable]);
+            ledger.ReservationLease = RedisLedgerOptions.ParseLease(config[RedisLedgerOptions.LeaseVariable]);
+        });
         services.AddOptions<RedisStreamUsageOptions>().Configure<IConfiguration>((stream, config) =>
             stream.ClaimIdle = TimeSpan.FromMilliseconds(
                 ProxyOptions.Read(config, RedisStreamUsageOptions.ClaimIdleVariable, (int)stream.ClaimIdle.TotalMilliseconds)));
@@ -40,6 +44,9 @@ public static class DistributedMode
         // running requests' reservations are renewed, so what a killed instance held is given back.
         services.AddSingleton<RedisQuotaLedger>();
         services.Replace(ServiceDescriptor.Singleton<IQuotaLedger, RedisFailModeLedger>());
+
+        // The Admin reads requests in flight from the leases in Redis; the embedded ledger's table stays empty.
+        services.Remove(services.Single(s => s.ImplementationType == typeof(InFlightSnapshotWriter)));
         services.AddHostedService<RedisReservationRenewal>();
 
         // 2. Usage: appended to the stream, drained into the database by one writer per instance.

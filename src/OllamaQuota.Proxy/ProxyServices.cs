@@ -42,7 +42,9 @@ public static class ProxyServices
         services.AddHealthChecks().AddCheck<OllamaHealthCheck>("ollama");
 
         services.AddSingleton<IQuotaBaseline, DatabaseQuotaBaseline>();
-        services.AddSingleton<IQuotaLedger, InProcessQuotaLedger>();
+        services.AddSingleton<InProcessQuotaLedger>();
+        services.AddSingleton<IQuotaLedger>(provider => provider.GetRequiredService<InProcessQuotaLedger>());
+        services.AddHostedService<InFlightSnapshotWriter>();
         services.AddSingleton<UsageStore>();
         services.AddSingleton<UsageTelemetry>();
         services.AddSingleton<ChannelUsageSink>();

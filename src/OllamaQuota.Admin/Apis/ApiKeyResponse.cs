@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using OllamaQuota.Admin.Activity;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Usage;
@@ -18,11 +19,18 @@ public sealed record ApiKeyResponse(
     long? MonthlyTokens,
     long? DailyRequests,
     long? MonthlyRequests,
+    long? RequestsPerMinute,
+    long? TokensPerMinute,
+    long? RequestsPerHour,
+    long? TokensPerHour,
+    long? MaxConcurrentRequests,
     IReadOnlyList<string> AllowedModels,
     UsageResponse Usage,
+    long InFlight,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
 {
-    public static ApiKeyResponse From(ApiKey key, KeyUsage usage, DateTime utcNow, string? plaintext = null) => new(
+    /// <param name="activity">Its use: usage by window and requests in flight now.</param>
+    public static ApiKeyResponse From(ApiKey key, KeyActivity activity, DateTime utcNow, string? plaintext = null) => new(
         key.Id,
         key.Name,
         key.KeyPrefix,
@@ -34,12 +42,23 @@ public sealed record ApiKeyResponse(
         key.MonthlyTokens,
         key.DailyRequests,
         key.MonthlyRequests,
+        key.RequestsPerMinute,
+        key.TokensPerMinute,
+        key.RequestsPerHour,
+        key.TokensPerHour,
+        key.MaxConcurrentRequests,
         key.AllowedModels ?? [],
-        new UsageResponse(UsageTotalsResponse.From(usage.Today), UsageTotalsResponse.From(usage.Month)),
+        new UsageResponse(
+            UsageTotalsResponse.From(activity.Usage.Today),
+            UsageTotalsResponse.From(activity.Usage.Month),
+            UsageTotalsResponse.From(activity.Recent.Hour),
+            UsageTotalsResponse.From(activity.Recent.Minute)),
+        activity.InFlight,
         plaintext);
 }
 
-public sealed record UsageResponse(UsageTotalsResponse Today, UsageTotalsResponse Month);
+/// <summary>Usage in each window: today and this month from the roll-ups, this hour and minute from the usage events.</summary>
+public sealed record UsageResponse(UsageTotalsResponse Today, UsageTotalsResponse Month, UsageTotalsResponse Hour, UsageTotalsResponse Minute);
 
 /// <param name="GpuSeconds">GPU time (<see cref="GpuTime"/>) of the requests Ollama timed.</param>
 /// <param name="TimedRequests">How many requests that is: those Ollama reported durations for.</param>

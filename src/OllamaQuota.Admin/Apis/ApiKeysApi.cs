@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Admin.Activity;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Models;
@@ -28,15 +29,15 @@ public static class ApiKeysApi
     }
 
     public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(
-        IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, CancellationToken cancellationToken)
+        IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var keys = await db.ApiKeys.AsNoTracking().ToListAsync(cancellationToken);
-        var usage = await UsageRollups.TotalsAsync(db, calendar.Today, null, cancellationToken);
+        var activities = await activity.ReadAsync(db, null, cancellationToken);
         var now = calendar.UtcNow;
         var response = keys
             .OrderByDescending(k => k.CreatedAt)
-            .Select(k => ApiKeyResponse.From(k, usage.GetValueOrDefault(k.Id, KeyUsage.Zero), now))
+            .Select(k => ApiKeyResponse.From(k, activities.GetValueOrDefault(k.Id, KeyActivity.None), now))
             .ToList();
         return TypedResults.Ok(response);
     }
@@ -67,25 +68,30 @@ public static class ApiKeysApi
             fields.AddError("expires_at", expiryError);
         }
 
-        fields.TryGetLimit("daily_tokens", out var dailyTokens);
-        fields.TryGetLimit("monthly_tokens", out var monthlyTokens);
-        fields.TryGetLimit("daily_requests", out var dailyRequests);
-        fields.TryGetLimit("monthly_requests", out var monthlyRequests);
+        var limits = new List<(QuotaLimitKind Kind, long? Value)>();
+        foreach (var kind in QuotaLimitKindExtensions.All)
+        {
+            if (fields.TryGetLimit(kind.ToWire(), out var value))
+            {
+                limits.Add((kind, value));
+            }
+        }
+
         TryGetAllowedModels(fields, out var allowedModels);
         if (fields.HasErrors)
         {
             return TypedResults.ValidationProblem(fields.Errors, title: "The key was not created.");
         }
 
-        var limits = new QuotaLimits(dailyTokens, monthlyTokens, dailyRequests, monthlyRequests);
-        var (record, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
+        var (record, plaintext) = ApiKeyFactory.Create(name!, QuotaLimits.Unlimited, expiresAt, now);
+        limits.ForEach(limit => ApiKeyLimits.Set(record, limit.Kind, limit.Value));
         record.AllowedModels = allowedModels;
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ApiKeys.Add(record);
         await db.SaveChangesAsync(cancellationToken);
 
-        return TypedResults.Created($"/api/api-keys/{record.Id}", ApiKeyResponse.From(record, KeyUsage.Zero, now, plaintext));
+        return TypedResults.Created($"/api/api-keys/{record.Id}", ApiKeyResponse.From(record, KeyActivity.None, now, plaintext));
     }
 
     public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> DeactivateKey(
@@ -93,6 +99,7 @@ public static class ApiKeysApi
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         KeyChangeNotifier notifier,
+        KeyActivityReader activity,
         CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -111,7 +118,7 @@ public static class ApiKeysApi
             await notifier.KeyChangedAsync(db, key, cancellationToken);
         }
 
-        return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
+        return TypedResults.Ok(await WithActivityAsync(db, key, calendar, activity, cancellationToken));
     }
 
     public static async Task<Results<Ok<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateQuota(
@@ -120,6 +127,7 @@ public static class ApiKeysApi
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         KeyChangeNotifier notifier,
+        KeyActivityReader activity,
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
@@ -130,24 +138,12 @@ public static class ApiKeysApi
         }
 
         var changes = new List<Action<ApiKey>>();
-        if (fields.TryGetLimit("daily_tokens", out var dailyTokens))
+        foreach (var kind in QuotaLimitKindExtensions.All)
         {
-            changes.Add(k => k.DailyTokens = dailyTokens);
-        }
-
-        if (fields.TryGetLimit("monthly_tokens", out var monthlyTokens))
-        {
-            changes.Add(k => k.MonthlyTokens = monthlyTokens);
-        }
-
-        if (fields.TryGetLimit("daily_requests", out var dailyRequests))
-        {
-            changes.Add(k => k.DailyRequests = dailyRequests);
-        }
-
-        if (fields.TryGetLimit("monthly_requests", out var monthlyRequests))
-        {
-            changes.Add(k => k.MonthlyRequests = monthlyRequests);
+            if (fields.TryGetLimit(kind.ToWire(), out var value))
+            {
+                changes.Add(k => ApiKeyLimits.Set(k, kind, value));
+            }
         }
 
         if (TryGetAllowedModels(fields, out var allowedModels))
@@ -176,7 +172,7 @@ public static class ApiKeysApi
         await db.SaveChangesAsync(cancellationToken);
         await notifier.KeyChangedAsync(db, key, cancellationToken);
 
-        return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
+        return TypedResults.Ok(await WithActivityAsync(db, key, calendar, activity, cancellationToken));
     }
 
     /// <summary>The allow-list as stored: null (every model) for null or an empty list.</summary>
@@ -201,10 +197,10 @@ public static class ApiKeysApi
     internal static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no API key with id {id}.");
 
-    private static async Task<ApiKeyResponse> WithUsageAsync(
-        QuotaDbContext db, ApiKey key, QuotaCalendar calendar, CancellationToken cancellationToken)
+    private static async Task<ApiKeyResponse> WithActivityAsync(
+        QuotaDbContext db, ApiKey key, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
     {
-        var usage = await UsageRollups.TotalsAsync(db, calendar.Today, [key.Id], cancellationToken);
-        return ApiKeyResponse.From(key, usage.GetValueOrDefault(key.Id, KeyUsage.Zero), calendar.UtcNow);
+        var activities = await activity.ReadAsync(db, [key.Id], cancellationToken);
+        return ApiKeyResponse.From(key, activities.GetValueOrDefault(key.Id, KeyActivity.None), calendar.UtcNow);
     }
 }

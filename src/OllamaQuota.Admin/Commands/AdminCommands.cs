@@ -4,6 +4,7 @@ using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Models;
+using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Admin.Commands;
 
@@ -18,7 +19,10 @@ public static class AdminCommands
         usage:
           init-db                       create or upgrade the database (safe to run again)
           create-key --name NAME [--daily-tokens N] [--monthly-tokens N]
-                     [--daily-requests N] [--monthly-requests N] [--expires-at 2027-01-31T00:00:00Z]
+                     [--daily-requests N] [--monthly-requests N]
+                     [--requests-per-minute N] [--tokens-per-minute N]
+                     [--requests-per-hour N] [--tokens-per-hour N]
+                     [--max-concurrent-requests N] [--expires-at 2027-01-31T00:00:00Z]
                      [--allowed-models 'llama3.2:*,qwen2.5:7b']
                                         create an API key and print it once
         """;
@@ -50,11 +54,12 @@ public static class AdminCommands
         string? Take(string name) => options.Remove(name, out var value) ? value : null;
 
         var name = Take("name");
-        var limits = new QuotaLimits(
-            ParseLimit("daily-tokens", Take("daily-tokens")),
-            ParseLimit("monthly-tokens", Take("monthly-tokens")),
-            ParseLimit("daily-requests", Take("daily-requests")),
-            ParseLimit("monthly-requests", Take("monthly-requests")));
+        // Each limit's option is its Admin API field with dashes: --daily-tokens, --requests-per-minute, …
+        var limits = QuotaLimits.From(kind =>
+        {
+            var option = kind.ToWire().Replace('_', '-');
+            return ParseLimit(option, Take(option));
+        });
         var expiresAt = ParseInstant("expires-at", Take("expires-at"));
         var allowedModels = Take("allowed-models")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (options.Count > 0)
@@ -75,19 +80,19 @@ public static class AdminCommands
             throw new ArgumentException(problem);
         }
 
-        var (record, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
-        record.AllowedModels = models is { Length: > 0 } ? models : null;
+        var (key, plaintext) = ApiKeyFactory.Create(name!, limits, expiresAt, now);
+        key.AllowedModels = models is { Length: > 0 } ? models : null;
         var contexts = services.GetRequiredService<IDbContextFactory<QuotaDbContext>>();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            db.ApiKeys.Add(record);
+            db.ApiKeys.Add(key);
             await db.SaveChangesAsync(cancellationToken);
         }
 
         await Console.Out.WriteLineAsync($"""
-            Created key '{record.Name}' (id {record.Id}, prefix {record.KeyPrefix}).
-            Limits: daily tokens {Show(limits.DailyTokens)}, monthly tokens {Show(limits.MonthlyTokens)}, daily requests {Show(limits.DailyRequests)}, monthly requests {Show(limits.MonthlyRequests)}; expires {record.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}.
-            Models: {(record.AllowedModels is { } allowed ? string.Join(", ", allowed) : "all")}.
+            Created key '{key.Name}' (id {key.Id}, prefix {key.KeyPrefix}).
+            Limits: {string.Join(", ", QuotaLimitKindExtensions.All.Select(kind => $"{kind.ToWire().Replace('_', ' ')} {Show(limits.Amount(kind))}"))}; expires {key.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}.
+            Models: {(key.AllowedModels is { } allowed ? string.Join(", ", allowed) : "all")}.
 
             {plaintext}
 

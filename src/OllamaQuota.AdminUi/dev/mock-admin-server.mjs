@@ -22,10 +22,16 @@ const key = (name, extra) => ({
   id: randomUUID(), name, key_prefix: 'sk-' + randomBytes(6).toString('base64url').slice(0, 8), status: 'active',
   created_at: iso(now - 40 * day), expires_at: null, deactivated_at: null,
   daily_tokens: null, monthly_tokens: null, daily_requests: null, monthly_requests: null,
-  usage: { today: usage(0, 0, 0), month: usage(0, 0, 0) }, ...extra,
+  requests_per_minute: null, tokens_per_minute: null, requests_per_hour: null, tokens_per_hour: null, max_concurrent_requests: null,
+  usage: { today: usage(0, 0, 0), month: usage(0, 0, 0), hour: usage(0, 0, 0), minute: usage(0, 0, 0) }, in_flight: 0, ...extra,
 });
+const LIMIT_FIELDS = ['daily_tokens', 'monthly_tokens', 'daily_requests', 'monthly_requests', 'requests_per_minute', 'tokens_per_minute', 'requests_per_hour', 'tokens_per_hour', 'max_concurrent_requests'];
+/** The Admin API's rule: each limit a whole number ≥ 0 or null; the errors name the fields. */
+const limitErrors = (b) => Object.fromEntries(LIMIT_FIELDS
+  .filter((f) => f in b && b[f] !== null && !(Number.isSafeInteger(b[f]) && b[f] >= 0))
+  .map((f) => [f, ['must be zero or a positive whole number, or null for unlimited']]));
 const keys = [
-  key('Open WebUI', { daily_tokens: 200000, monthly_tokens: 3000000, daily_requests: 2000, monthly_requests: null, usage: { today: usage(412, 61250, 42100), month: usage(8120, 1120000, 905000) } }),
+  key('Open WebUI', { daily_tokens: 200000, monthly_tokens: 3000000, daily_requests: 2000, monthly_requests: null, requests_per_minute: 60, tokens_per_hour: 120000, max_concurrent_requests: 4, in_flight: 3, usage: { today: usage(412, 61250, 42100), month: usage(8120, 1120000, 905000), hour: usage(48, 7100, 4900), minute: usage(9, 1200, 800) } }),
   key('alice-laptop', { created_at: iso(now - 12 * day), daily_tokens: 50000, monthly_tokens: 1000000, daily_requests: 500, monthly_requests: 10000, usage: { today: usage(431, 24800, 17200), month: usage(6210, 560000, 402000) } }),
   key('ci-pipeline', { created_at: iso(now - 3 * day), expires_at: iso(now + 27 * day), daily_tokens: 20000, daily_requests: 100, usage: { today: usage(97, 12100, 7400), month: usage(310, 60100, 31900) } }),
   key('bob-test', { created_at: iso(now - 90 * day), status: 'deactivated', deactivated_at: iso(now - 20 * day), daily_tokens: 10000 }),
@@ -99,8 +105,10 @@ async function api(req, res, url) {
     const b = await readBody(req);
     if (!b.name?.trim()) return problem(res, 400, 'Validation failed', 'One or more fields are invalid.', { name: ['The name is required.'] });
     if (keys.some((k) => k.name === b.name)) return problem(res, 409, 'Conflict', `A key named "${b.name}" already exists.`);
+    const invalid = limitErrors(b);
+    if (Object.keys(invalid).length) return problem(res, 400, 'The key was not created.', undefined, invalid);
     const plaintext = 'sk-' + randomBytes(24).toString('base64url');
-    const k = key(b.name, { key_prefix: plaintext.slice(0, 11), created_at: iso(Date.now()), expires_at: b.expires_at ?? null, daily_tokens: b.daily_tokens ?? null, monthly_tokens: b.monthly_tokens ?? null, daily_requests: b.daily_requests ?? null, monthly_requests: b.monthly_requests ?? null });
+    const k = key(b.name, { key_prefix: plaintext.slice(0, 11), created_at: iso(Date.now()), expires_at: b.expires_at ?? null, ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, b[f] ?? null])) });
     keys.push(k);
     return send(res, 201, { ...k, key: plaintext });
   }
@@ -108,7 +116,12 @@ async function api(req, res, url) {
     const k = keys.find((x) => x.id === m[1]);
     if (!k) return problem(res, 404, 'Not Found', 'No such key.');
     if (m[2] === 'deactivate') Object.assign(k, { status: 'deactivated', deactivated_at: iso(Date.now()) });
-    if (m[2] === 'quota') Object.assign(k, await readBody(req));
+    if (m[2] === 'quota') {
+      const b = await readBody(req);
+      const invalid = limitErrors(b);
+      if (Object.keys(invalid).length) return problem(res, 400, 'The quota was not changed.', undefined, invalid);
+      Object.assign(k, b);
+    }
     if (m[2] === 'usage/daily') return send(res, 200, k.usage.month.tokens ? daily() : []);
     if (m[2] === 'usage/monthly') return send(res, 200, k.usage.month.tokens ? monthly() : []);
     return send(res, 200, k);

@@ -35,6 +35,9 @@ const EXPECTED_GPU_NS = [FAKE_DURATIONS.chat, FAKE_DURATIONS.chatStream].reduce(
 const DAILY_TOKENS = 100000;
 const DAILY_REQUESTS = 50;
 const NEW_DAILY_TOKENS = 250000;
+// Generous enough that the usage steps never meet them; they are here to be stored and shown.
+const REQUESTS_PER_MINUTE = 1000;
+const MAX_CONCURRENT_REQUESTS = 8;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The checks, in order. `needs` names the checks whose outcome this one depends on.
@@ -319,6 +322,8 @@ async function stepCreateKey() {
   await tid('create-key-name').fill(ctx.keyName);
   await tid('create-key-daily-tokens').fill(String(DAILY_TOKENS));
   await tid('create-key-daily-requests').fill(String(DAILY_REQUESTS));
+  await tid('create-key-requests-per-minute').fill(String(REQUESTS_PER_MINUTE));
+  await tid('create-key-max-concurrent-requests').fill(String(MAX_CONCURRENT_REQUESTS));
   await shot('create-key-form');
   await tid('create-key-submit').click();
 
@@ -340,6 +345,10 @@ async function stepCreateKey() {
   assertEq(await tid('usage-today-tokens', row).getAttribute('data-limit'), String(DAILY_TOKENS), 'usage-today-tokens data-limit');
   assertEq(await tid('usage-today-requests', row).getAttribute('data-limit'), String(DAILY_REQUESTS), 'usage-today-requests data-limit');
   assertEq(await tid('usage-month-tokens', row).getAttribute('data-limit'), 'unlimited', 'usage-month-tokens data-limit');
+  assertEq(await tid('usage-minute-requests', row).getAttribute('data-limit'), String(REQUESTS_PER_MINUTE), 'usage-minute-requests data-limit');
+  assertEq(await tid('usage-hour-tokens', row).getAttribute('data-limit'), 'unlimited', 'usage-hour-tokens data-limit');
+  assertEq(await tid('key-in-flight', row).getAttribute('data-limit'), String(MAX_CONCURRENT_REQUESTS), 'key-in-flight data-limit');
+  assertEq(await tid('key-in-flight', row).getAttribute('data-in-flight'), '0', 'key-in-flight data-in-flight');
 }
 
 async function plaintextLeaks() {

@@ -22,6 +22,13 @@ public sealed class ApiKey
     public long? MonthlyTokens { get; set; }
     public long? DailyRequests { get; set; }
     public long? MonthlyRequests { get; set; }
+    public long? RequestsPerMinute { get; set; }
+    public long? TokensPerMinute { get; set; }
+    public long? RequestsPerHour { get; set; }
+    public long? TokensPerHour { get; set; }
+
+    /// <summary>How many of the key's requests may be in flight at once.</summary>
+    public long? MaxConcurrentRequests { get; set; }
 
     /// <summary>The models this key may use (names and patterns, see ModelAccess); null allows every model.</summary>
     public string[]? AllowedModels { get; set; }

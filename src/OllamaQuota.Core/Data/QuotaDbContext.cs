@@ -11,6 +11,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
     public DbSet<UsageDeadLetter> UsageDeadLetters => Set<UsageDeadLetter>();
+    public DbSet<InFlightRow> InFlight => Set<InFlightRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -55,6 +56,13 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             dead.ToTable("usage_dead_letters");
             dead.Property(d => d.Error).HasMaxLength(ColumnLengths.DeadLetterError);
             dead.HasIndex(d => d.EventId).IsUnique().HasDatabaseName("ix_usage_dead_letters_event_id");
+        });
+
+        modelBuilder.Entity<InFlightRow>(inFlight =>
+        {
+            inFlight.ToTable("in_flight");
+            inFlight.HasKey(i => i.KeyId);
+            inFlight.Property(i => i.KeyId).ValueGeneratedNever();
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

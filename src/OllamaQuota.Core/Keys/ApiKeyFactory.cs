@@ -1,4 +1,5 @@
 using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Core.Keys;
 
@@ -7,6 +8,7 @@ public static class ApiKeyFactory
     /// <summary>A new, active key record and the plaintext that goes with it (shown once, never stored).</summary>
     public static (ApiKey Record, string Plaintext) Create(string name, QuotaLimits limits, DateTime? expiresAtUtc, DateTime utcNow)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         var secret = ApiKeySecret.Generate();
         var record = new ApiKey
         {
@@ -17,11 +19,12 @@ public static class ApiKeyFactory
             CreatedAt = utcNow,
             ExpiresAt = expiresAtUtc,
             IsActive = true,
-            DailyTokens = limits.DailyTokens,
-            MonthlyTokens = limits.MonthlyTokens,
-            DailyRequests = limits.DailyRequests,
-            MonthlyRequests = limits.MonthlyRequests,
         };
+        foreach (var kind in QuotaLimitKindExtensions.All)
+        {
+            ApiKeyLimits.Set(record, kind, limits.Amount(kind));
+        }
+
         return (record, secret.Plaintext);
     }
 }

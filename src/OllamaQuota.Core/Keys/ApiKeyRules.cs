@@ -1,4 +1,5 @@
 using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Core.Keys;
 
@@ -8,7 +9,8 @@ namespace OllamaQuota.Core.Keys;
 /// </summary>
 public static class ApiKeyRules
 {
-    public static readonly string[] LimitFields = ["daily_tokens", "monthly_tokens", "daily_requests", "monthly_requests"];
+    /// <summary>Every limit's field, in the order of <see cref="QuotaLimitKind"/>: the four seed limits first.</summary>
+    public static readonly string[] LimitFields = [.. QuotaLimitKindExtensions.All.Select(kind => kind.ToWire())];
 
     /// <summary>Checked as it is stored: trimmed, at most its column's length, and plain text.</summary>
     public static string? CheckName(string? name)

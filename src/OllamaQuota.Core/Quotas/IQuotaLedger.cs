@@ -8,14 +8,16 @@ namespace OllamaQuota.Core.Quotas;
 public interface IQuotaLedger
 {
     /// <summary>
-    /// Checks all four limits for the current day and month; if every one passes, counts the request and reserves
-    /// the prompt estimate plus the completion allowance. If any fails, nothing is counted.
+    /// Checks every limit of the key — requests and tokens in each window (minute, hour, day, month) and its requests
+    /// in flight; if every one passes, counts the request in each window, takes an in-flight slot and reserves the
+    /// prompt estimate plus the completion allowance. If any fails, nothing is counted.
     /// </summary>
     ValueTask<ReserveResult> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken);
 
     /// <summary>
     /// Replaces the reservation with <paramref name="actualTokens"/>, or with nothing at all when
-    /// <paramref name="refund"/> is set (the upstream failed before producing output: the request is uncounted too).
+    /// <paramref name="refund"/> is set (the upstream failed before producing output: the request is uncounted too), and
+    /// gives back its in-flight slot.
     /// </summary>
     ValueTask SettleAsync(Reservation reservation, long actualTokens, bool refund, CancellationToken cancellationToken);
 }

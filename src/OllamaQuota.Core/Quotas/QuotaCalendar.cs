@@ -1,10 +1,13 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
 namespace OllamaQuota.Core.Quotas;
 
 /// <summary>
-/// The calendar that quota windows follow: a day and a month in <c>APP_TZ</c>. Window boundaries are local
-/// midnights converted to UTC, so a DST day is 23 or 25 hours long, as a person there would expect.
+/// The calendar that quota windows follow, in <c>APP_TZ</c>. Day and month boundaries are local midnights converted to
+/// UTC, so a DST day is 23 or 25 hours long, as a person there would expect. Minutes and hours are fixed windows
+/// aligned to the local clock (12:00:00–12:00:59, 12:00–12:59), always 60 s and 3600 s long: a repeated or skipped
+/// local hour at a DST change is its own window, never merged with another.
 /// </summary>
 public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
 {
@@ -50,6 +53,53 @@ public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
         return new QuotaWindow(StartOf(first), StartOf(first.AddMonths(1)));
     }
 
+    /// <summary>[start, end) in UTC of the <paramref name="period"/> window containing <paramref name="utc"/>.</summary>
+    public QuotaWindow WindowOf(QuotaPeriod period, DateTime utc) => period switch
+    {
+        QuotaPeriod.Minute => FixedWindow(utc, TimeSpan.FromMinutes(1)),
+        QuotaPeriod.Hour => FixedWindow(utc, TimeSpan.FromHours(1)),
+        QuotaPeriod.Day => DayWindow(utc),
+        _ => MonthWindow(utc),
+    };
+
+    /// <summary>
+    /// The windows a request of a key with <paramref name="limits"/> is counted in at <paramref name="utc"/>, shortest
+    /// first: day and month always, a minute or an hour while a limit applies to it.
+    /// </summary>
+    public CountedWindow[] CountedWindows(Keys.QuotaLimits limits, DateTime utc)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var count = 2 + (limits.Limits(QuotaPeriod.Minute) ? 1 : 0) + (limits.Limits(QuotaPeriod.Hour) ? 1 : 0);
+        var windows = new CountedWindow[count];
+        var index = 0;
+        foreach (var period in QuotaPeriodExtensions.All)
+        {
+            if (period.AlwaysCounted() || limits.Limits(period))
+            {
+                windows[index++] = Counted(period, utc);
+            }
+        }
+
+        return windows;
+    }
+
+    /// <summary>The <paramref name="period"/> window containing <paramref name="utc"/>, with its id.</summary>
+    public CountedWindow Counted(QuotaPeriod period, DateTime utc)
+    {
+        var window = WindowOf(period, utc);
+        var id = period switch
+        {
+            // The local calendar's names, as the roll-ups use them.
+            QuotaPeriod.Day => DayOf(utc).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            QuotaPeriod.Month => DayOf(utc).ToString("yyyy-MM", CultureInfo.InvariantCulture),
+
+            // ISO 8601 intervals from the UTC start: unique across periods and across a repeated local hour.
+            QuotaPeriod.Hour => window.Start.ToString("yyyy-MM-dd'T'HH:mm'Z/PT1H'", CultureInfo.InvariantCulture),
+            _ => window.Start.ToString("yyyy-MM-dd'T'HH:mm'Z/PT1M'", CultureInfo.InvariantCulture),
+        };
+        return new CountedWindow(period, window, id);
+    }
+
     /// <summary>UTC instant of local midnight starting <paramref name="day"/>.</summary>
     public DateTime StartOf(DateOnly day)
     {
@@ -63,7 +113,19 @@ public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
 
         return TimeZoneInfo.ConvertTimeToUtc(local, TimeZone);
     }
+
+    // Aligned to the local clock: offsets are whole minutes, and DST changes happen on the hour, so every window is
+    // exactly one length long and none straddles a change.
+    private QuotaWindow FixedWindow(DateTime utc, TimeSpan length)
+    {
+        var local = utc.Ticks + TimeZone.GetUtcOffset(utc).Ticks;
+        var start = new DateTime(utc.Ticks - (local % length.Ticks), DateTimeKind.Utc);
+        return new QuotaWindow(start, start + length);
+    }
 }
+
+/// <summary>A window a request is counted in: its period, its bounds and an id unique among a key's windows.</summary>
+public readonly record struct CountedWindow(QuotaPeriod Period, QuotaWindow Window, string Id);
 
 /// <summary>A quota window, [Start, End) in UTC.</summary>
 public readonly record struct QuotaWindow(DateTime Start, DateTime End)

@@ -1,4 +1,4 @@
 namespace OllamaQuota.Core.Quotas;
 
-/// <summary>A key's counters for the current day and month; tokens include those reserved by requests in flight.</summary>
-public record struct QuotaCounters(long DayRequests, long DayTokens, long MonthRequests, long MonthTokens);
+/// <summary>A key's counters in one window; tokens include those reserved by requests in flight.</summary>
+public readonly record struct WindowCount(long Requests, long Tokens);

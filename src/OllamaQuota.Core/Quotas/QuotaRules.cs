@@ -2,111 +2,144 @@ namespace OllamaQuota.Core.Quotas;
 
 /// <summary>
 /// The reserve decision as a pure function of the counters, so that every ledger applies exactly the same rules
-/// (the Redis ledger's Lua script mirrors this, and the shared contract tests hold both to it).
+/// (the Redis ledger's Lua script mirrors this, and the shared contract tests hold both to it). The windows are data:
+/// the rules go through whichever the ledger counts, shortest first, and read each one's limits by kind.
 /// </summary>
 public static class QuotaRules
 {
     /// <summary>
-    /// Decides a reserve against <paramref name="counters"/>. On success returns the reservation and the counters
-    /// with the request counted and the tokens reserved; on refusal, the counters unchanged.
+    /// Decides a reserve against <paramref name="counts"/> (one per window in <paramref name="windows"/>) and the
+    /// key's <paramref name="inFlight"/> requests. On success every window counts the request and holds the
+    /// reserved tokens, and one more request is in flight; on refusal nothing changes. When several limits refuse, the
+    /// one named is the one that resets last, so that its Retry-After is when the request can pass.
     /// </summary>
-    public static (ReserveResult Result, QuotaCounters Counters) Reserve(
-        ReserveRequest request, QuotaCounters counters, DateOnly day, DateOnly month, long dayResetSeconds,
-        long monthResetSeconds, long maxCompletionTokens)
+    public static ReserveResult Reserve(
+        ReserveRequest request, ReadOnlySpan<CountedWindow> windows, ReadOnlySpan<WindowCount> counts, long inFlight, DateOnly today,
+        DateTime now, long maxCompletionTokens)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var limits = request.Limits;
-
-        // 1. Requests: this one must fit in both windows.
-        if (limits.DailyRequests is { } dailyRequests && counters.DayRequests + 1 > dailyRequests)
+        QuotaRefusal? refusal = null;
+        void Refuse(QuotaLimitKind kind, long limit, long resetSeconds)
         {
-            return Refuse(QuotaLimitKind.DailyRequests, dailyRequests, dayResetSeconds);
+            if (refusal is null || resetSeconds > refusal.RetryAfterSeconds)
+            {
+                refusal = new QuotaRefusal(kind, limit, resetSeconds);
+            }
         }
 
-        if (limits.MonthlyRequests is { } monthlyRequests && counters.MonthRequests + 1 > monthlyRequests)
+        // 1. Requests: this one must fit in every window.
+        for (var i = 0; i < windows.Length; i++)
         {
-            return Refuse(QuotaLimitKind.MonthlyRequests, monthlyRequests, monthResetSeconds);
+            var kind = windows[i].Period.RequestLimit();
+            if (limits.Amount(kind) is { } max && counts[i].Requests + 1 > max)
+            {
+                Refuse(kind, max, windows[i].Window.SecondsUntilEnd(now));
+            }
         }
 
-        // 2. Tokens: the prompt, and at least one generated token, must fit in the tightest token window.
-        var tightest = TightestTokens(limits, counters, dayResetSeconds, monthResetSeconds);
+        // 2. Tokens: the prompt, and at least one generated token, must fit in every token window; the tightest (least
+        // remaining) bounds the completion allowance.
+        var needed = request.PromptTokens + (request.GeneratesText ? 1 : 0);
+        long? room = null;
+        for (var i = 0; i < windows.Length; i++)
+        {
+            var kind = windows[i].Period.TokenLimit();
+            if (limits.Amount(kind) is not { } max)
+            {
+                continue;
+            }
+
+            var remaining = max - counts[i].Tokens;
+            if (needed > remaining)
+            {
+                Refuse(kind, max, windows[i].Window.SecondsUntilEnd(now));
+            }
+
+            room = room is { } tighter ? Math.Min(tighter, remaining) : remaining;
+        }
+
+        // 3. In flight: a window that refuses is the longer wait, so this is named only when none does.
+        if (refusal is null && limits.MaxConcurrentRequests is { } concurrent && inFlight + 1 > concurrent)
+        {
+            refusal = new QuotaRefusal(QuotaLimitKind.MaxConcurrentRequests, concurrent, QuotaRefusal.ConcurrencyRetryAfterSeconds);
+        }
+
+        if (refusal is not null)
+        {
+            return Result(null, refusal, request, windows, counts, 0, 0, inFlight, now);
+        }
+
+        // 4. The completion allowance: the room left after the prompt, the client's maximum and the cap, or, with no
+        // token limit to protect, the client's own maximum untouched.
         var clientMax = request.RequestedCompletionTokens is >= 0 ? request.RequestedCompletionTokens : null;
         long? allowance;
         bool clamped;
-        if (tightest is { } window)
+        if (room is { } left)
         {
-            var needed = request.PromptTokens + (request.GeneratesText ? 1 : 0);
-            if (needed > window.Remaining)
-            {
-                return Refuse(window.Kind, window.Limit, window.ResetSeconds);
-            }
-
-            var room = window.Remaining - request.PromptTokens;
-            allowance = request.GeneratesText ? Math.Min(Math.Min(clientMax ?? room, room), maxCompletionTokens) : 0;
+            var after = left - request.PromptTokens;
+            allowance = request.GeneratesText ? Math.Min(Math.Min(clientMax ?? after, after), maxCompletionTokens) : 0;
             clamped = request.GeneratesText && (clientMax is null || clientMax > allowance);
         }
         else
         {
-            // Nothing to protect: the client's own maximum passes through untouched.
             allowance = request.GeneratesText ? clientMax : 0;
             clamped = false;
         }
 
-        // 3. Count the request and hold the tokens.
+        // 5. Count the request and hold the tokens.
         var reserved = request.PromptTokens + Math.Min(allowance ?? 0, maxCompletionTokens);
-        var updated = new QuotaCounters(
-            counters.DayRequests + 1, counters.DayTokens + reserved, counters.MonthRequests + 1, counters.MonthTokens + reserved);
-        var reservation = new Reservation(request.KeyId, day, month, reserved, allowance, clamped);
-        return (ReserveResult.Allow(reservation, Status(limits, updated, dayResetSeconds, monthResetSeconds)), updated);
-
-        (ReserveResult, QuotaCounters) Refuse(QuotaLimitKind kind, long limit, long resetSeconds) =>
-            (ReserveResult.Refuse(new QuotaRefusal(kind, limit, resetSeconds), Status(limits, counters, dayResetSeconds, monthResetSeconds)), counters);
+        var reservation = new Reservation(request.KeyId, today, new DateOnly(today.Year, today.Month, 1), reserved, allowance, clamped);
+        return Result(reservation, null, request, windows, counts, 1, reserved, inFlight + 1, now);
     }
 
-    /// <summary>The counters after settling: the reservation replaced by the actual tokens, or undone entirely.</summary>
-    public static QuotaCounters Settle(QuotaCounters counters, Reservation reservation, long actualTokens, bool refund, bool sameDay, bool sameMonth)
+    /// <summary>A window's counters after settling: the reservation replaced by the actual tokens, or undone entirely.</summary>
+    public static WindowCount Settle(WindowCount count, long reservedTokens, long actualTokens, bool refund)
     {
-        var tokens = refund ? -reservation.ReservedTokens : actualTokens - reservation.ReservedTokens;
+        var tokens = refund ? -reservedTokens : actualTokens - reservedTokens;
         var requests = refund ? -1 : 0;
-        return new QuotaCounters(
-            sameDay ? Math.Max(0, counters.DayRequests + requests) : counters.DayRequests,
-            sameDay ? Math.Max(0, counters.DayTokens + tokens) : counters.DayTokens,
-            sameMonth ? Math.Max(0, counters.MonthRequests + requests) : counters.MonthRequests,
-            sameMonth ? Math.Max(0, counters.MonthTokens + tokens) : counters.MonthTokens);
+        return new WindowCount(Math.Max(0, count.Requests + requests), Math.Max(0, count.Tokens + tokens));
     }
 
-    /// <summary>The tightest request window and token window (least remaining; the daily one on a tie).</summary>
-    public static RateLimitStatus Status(Keys.QuotaLimits limits, QuotaCounters counters, long dayResetSeconds, long monthResetSeconds)
+    /// <summary>
+    /// The result with every limit's state after the decision (<paramref name="addRequests"/> and
+    /// <paramref name="addTokens"/> counted), and the tightest request and token window (least remaining; the shorter
+    /// on a tie) for the x-ratelimit-* headers.
+    /// </summary>
+    private static ReserveResult Result(
+        Reservation? reservation, QuotaRefusal? refusal, ReserveRequest request, ReadOnlySpan<CountedWindow> windows,
+        ReadOnlySpan<WindowCount> counts, long addRequests, long addTokens, long inFlight, DateTime now)
     {
-        var requests = Tightest(
-            limits.DailyRequests, counters.DayRequests, dayResetSeconds, limits.MonthlyRequests, counters.MonthRequests, monthResetSeconds);
-        var tokens = Tightest(
-            limits.DailyTokens, counters.DayTokens, dayResetSeconds, limits.MonthlyTokens, counters.MonthTokens, monthResetSeconds);
-        return new RateLimitStatus(requests, tokens);
-    }
-
-    private static WindowStatus? Tightest(long? dayLimit, long dayUsed, long dayReset, long? monthLimit, long monthUsed, long monthReset)
-    {
-        WindowStatus? day = dayLimit is { } d ? new WindowStatus(d, Math.Max(0, d - dayUsed), dayReset) : null;
-        WindowStatus? month = monthLimit is { } m ? new WindowStatus(m, Math.Max(0, m - monthUsed), monthReset) : null;
-        return (day, month) switch
+        var limits = request.Limits;
+        var statuses = new List<LimitStatus>(windows.Length * 2 + 1);
+        WindowStatus? requests = null;
+        WindowStatus? tokens = null;
+        for (var i = 0; i < windows.Length; i++)
         {
-            (null, _) => month,
-            (_, null) => day,
-            _ => month!.Remaining < day!.Remaining ? month : day,
-        };
-    }
+            var window = windows[i];
+            var reset = window.Window.SecondsUntilEnd(now);
+            var length = (long)window.Window.Length.TotalSeconds;
+            if (limits.Amount(window.Period.RequestLimit()) is { } maxRequests)
+            {
+                var status = new WindowStatus(maxRequests, Math.Max(0, maxRequests - counts[i].Requests - addRequests), reset);
+                requests = requests is null || status.Remaining < requests.Remaining ? status : requests;
+                statuses.Add(new LimitStatus(window.Period.RequestLimit(), maxRequests, status.Remaining, length, reset));
+            }
 
-    private static TokenWindow? TightestTokens(Keys.QuotaLimits limits, QuotaCounters counters, long dayReset, long monthReset)
-    {
-        TokenWindow? day = limits.DailyTokens is { } d ? new TokenWindow(QuotaLimitKind.DailyTokens, d, d - counters.DayTokens, dayReset) : null;
-        TokenWindow? month = limits.MonthlyTokens is { } m ? new TokenWindow(QuotaLimitKind.MonthlyTokens, m, m - counters.MonthTokens, monthReset) : null;
-        return (day, month) switch
+            if (limits.Amount(window.Period.TokenLimit()) is { } maxTokens)
+            {
+                var status = new WindowStatus(maxTokens, Math.Max(0, maxTokens - counts[i].Tokens - addTokens), reset);
+                tokens = tokens is null || status.Remaining < tokens.Remaining ? status : tokens;
+                statuses.Add(new LimitStatus(window.Period.TokenLimit(), maxTokens, status.Remaining, length, reset));
+            }
+        }
+
+        if (limits.MaxConcurrentRequests is { } concurrent)
         {
-            (null, _) => month,
-            (_, null) => day,
-            _ => month!.Remaining < day!.Remaining ? month : day,
-        };
-    }
+            statuses.Add(new LimitStatus(QuotaLimitKind.MaxConcurrentRequests, concurrent, Math.Max(0, concurrent - inFlight), 0, 0));
+        }
 
-    private sealed record TokenWindow(QuotaLimitKind Kind, long Limit, long Remaining, long ResetSeconds);
+        var tightest = requests is null && tokens is null ? RateLimitStatus.Unlimited : new RateLimitStatus(requests, tokens);
+        return new ReserveResult(reservation, refusal, tightest) { Limits = statuses };
+    }
 }

@@ -10,10 +10,13 @@ namespace OllamaQuota.Core.Quotas;
 /// The distributed-mode ledger: counters in Redis, shared by every proxy instance, one Lua script and one round trip
 /// per reserve and per settle (<see cref="RedisQuotaScripts"/>). A key's windows are the hashes
 /// <c>oq:{k:&lt;id&gt;}:d:&lt;yyyy-MM-dd&gt;</c> and <c>oq:{k:&lt;id&gt;}:m:&lt;yyyy-MM&gt;</c>, which expire
-/// <see cref="WindowRetention"/> after their window closes. A window Redis does not have (first use today, a flush,
-/// a failover, eviction) is rebuilt from <see cref="IQuotaBaseline"/> before the check, so losing Redis's data never
-/// resets a quota. Redis failures surface as the library's exceptions; <see cref="RedisFailModeLedger"/> decides what
-/// they mean for the request.
+/// <see cref="WindowRetention"/> after their window closes, and, while the key has a limit on them,
+/// <c>…:h:&lt;start&gt;Z/PT1H</c> and <c>…:mi:&lt;start&gt;Z/PT1M</c>, which expire one window length after theirs.
+/// A day or month Redis does not have (first use today, a flush, a failover, eviction) is rebuilt from
+/// <see cref="IQuotaBaseline"/> before the check, together with any missing minute or hour, so losing Redis's data
+/// never resets a quota; a minute or hour missing while the day is there is simply a new window and starts empty.
+/// Redis failures surface as the library's exceptions; <see cref="RedisFailModeLedger"/> decides what they mean for
+/// the request.
 /// </summary>
 /// <remarks>
 /// Every reservation is recorded in Redis with an id and a lease (<see cref="RedisLedgerOptions.ReservationLease"/>),
@@ -21,9 +24,11 @@ namespace OllamaQuota.Core.Quotas;
 /// the reserve was applied but its reply never arrived — is given back by the next script call for that key once its
 /// lease has run out, instead of holding its tokens until the window closes. The lease is short and renewed rather
 /// than as long as the longest request could be: a stream may run for as long as Ollama generates, which no fixed
-/// expiry can bound, while a short lease frees what a dead proxy held within seconds (and is what per-key in-flight
-/// leases need). Renewal failing only shortens the hold; a settle arriving after its reservation was given back
-/// charges what was used afresh, so counters end up right either way.
+/// expiry can bound, while a short lease frees what a dead proxy held within seconds. The same lease is the key's
+/// in-flight slot (<c>max_concurrent_requests</c>): the reserve counts the leases still running in the same script, so
+/// the limit is exact across instances, and a killed instance's slots come back once its leases run out. Renewal
+/// failing only shortens the hold; a settle arriving after its reservation was given back charges what was used
+/// afresh, so counters end up right either way.
 /// </remarks>
 public sealed partial class RedisQuotaLedger(
     IConnectionMultiplexer redis,
@@ -33,7 +38,7 @@ public sealed partial class RedisQuotaLedger(
     IOptions<RedisLedgerOptions> ledgerOptions,
     ILogger<RedisQuotaLedger> logger) : IQuotaLedger
 {
-    /// <summary>How long a window's hash outlives the window, so a request reserved just before midnight still settles.</summary>
+    /// <summary>How long a day's or month's hash outlives the window, so a request reserved just before midnight still settles.</summary>
     public static readonly TimeSpan WindowRetention = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -46,7 +51,7 @@ public sealed partial class RedisQuotaLedger(
     private const int MaxSeedAttempts = 3;
 
     // This instance's reservations still held in Redis, by reference (two reservations can be equal as records).
-    private readonly ConcurrentDictionary<Reservation, string> _held = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<Reservation, Held> _held = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentQueue<DeferredSettle> _deferred = new();
 
     /// <summary>Reservations of this instance that Redis holds and that are not settled yet.</summary>
@@ -58,42 +63,68 @@ public sealed partial class RedisQuotaLedger(
     public static string MonthKey(Guid keyId, DateOnly day) =>
         $"oq:{{k:{keyId:D}}}:m:{day.ToString("yyyy-MM", CultureInfo.InvariantCulture)}";
 
+    /// <summary>The hash of a counted window: the key's prefix, the period's letter and the window's id.</summary>
+    public static string WindowKey(Guid keyId, CountedWindow window) => WindowKey(KeyPrefix(keyId), window);
+
     public static string ReservationsKey(Guid keyId) => $"oq:{{k:{keyId:D}}}:reservations";
 
     public static string ExpiriesKey(Guid keyId) => $"oq:{{k:{keyId:D}}}:reservation-expiries";
+
+    public static string ReleasedKey(Guid keyId) => $"oq:{{k:{keyId:D}}}:reservation-released";
+
+    /// <summary>
+    /// Each key's requests in flight now, read from the leases (one read-only script per key, pipelined): what the
+    /// Admin shows in distributed mode. Keys with none are left out.
+    /// </summary>
+    public static async Task<Dictionary<Guid, long>> ReadInFlightAsync(IDatabase database, IReadOnlyCollection<Guid> keyIds)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(keyIds);
+        var counts = await Task.WhenAll(keyIds.Select(async keyId =>
+            (keyId, Count: (long)await database.ScriptEvaluateReadOnlyAsync(
+                RedisQuotaScripts.InFlight, [ExpiriesKey(keyId)]))));
+        return counts.Where(c => c.Count > 0).ToDictionary(c => c.keyId, c => c.Count);
+    }
 
     public async ValueTask<ReserveResult> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var now = calendar.UtcNow;
         var today = calendar.DayOf(now);
-        var dayWindow = calendar.DayWindow(now);
-        var monthWindow = calendar.MonthWindow(now);
         var limits = request.Limits;
+        var windows = calendar.CountedWindows(limits, now);
         var id = Guid.NewGuid().ToString("N");
-        var parameters = new
-        {
-            day = (RedisKey)DayKey(request.KeyId, today),
-            month = (RedisKey)MonthKey(request.KeyId, today),
-            reservations = (RedisKey)ReservationsKey(request.KeyId),
-            expiries = (RedisKey)ExpiriesKey(request.KeyId),
-            dailyTokens = limits.DailyTokens ?? -1,
-            monthlyTokens = limits.MonthlyTokens ?? -1,
-            dailyRequests = limits.DailyRequests ?? -1,
-            monthlyRequests = limits.MonthlyRequests ?? -1,
-            prompt = request.PromptTokens,
-            clientMax = request.RequestedCompletionTokens is { } max and >= 0 ? max : -1,
-            generates = request.GeneratesText ? 1 : 0,
-            maxCompletion = options.Value.MaxCompletionTokens,
-            id,
-            today = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            thisMonth = today.ToString("yyyy-MM", CultureInfo.InvariantCulture),
-            lease = (long)ledgerOptions.Value.ReservationLease.TotalMilliseconds,
-            releasedFor = (long)ReleasedRetention.TotalMilliseconds,
 
-            // The reservations outlive every window they can be charged to, so an expired one is still found and given back.
-            keepFor = TimeToLive(monthWindow, now),
-        };
+        // The key's prefix is formatted once; every name below is the prefix and a suffix.
+        var prefix = KeyPrefix(request.KeyId);
+        var keys = new RedisKey[3 + windows.Length];
+        keys[0] = prefix + "reservations";
+        keys[1] = prefix + "reservation-expiries";
+        keys[2] = prefix + "reservation-released";
+        var values = new RedisValue[RedisQuotaScripts.ReserveArguments + (RedisQuotaScripts.ReserveWindowArguments * windows.Length)];
+        values[0] = id;
+        values[1] = (long)ledgerOptions.Value.ReservationLease.TotalMilliseconds;
+        values[2] = (long)ReleasedRetention.TotalMilliseconds;
+
+        // The reservations outlive every window they can be charged to, so an expired one is still found and given back.
+        values[3] = TimeToLive(windows[^1], now);
+        values[4] = request.PromptTokens;
+        values[5] = request.RequestedCompletionTokens is { } max and >= 0 ? max : -1;
+        values[6] = request.GeneratesText ? 1 : 0;
+        values[7] = options.Value.MaxCompletionTokens;
+        values[8] = limits.MaxConcurrentRequests ?? -1;
+        values[9] = string.Join(' ', windows.Select(w => w.Id));
+        for (var i = 0; i < windows.Length; i++)
+        {
+            var window = windows[i];
+            keys[3 + i] = WindowKey(prefix, window);
+            var at = RedisQuotaScripts.ReserveArguments + (RedisQuotaScripts.ReserveWindowArguments * i);
+            values[at] = window.Id;
+            values[at + 1] = limits.Amount(window.Period.RequestLimit()) ?? -1;
+            values[at + 2] = limits.Amount(window.Period.TokenLimit()) ?? -1;
+            values[at + 3] = TimeToLive(window, now);
+            values[at + 4] = window.Period.AlwaysCounted() ? 0 : 1;
+        }
 
         var database = redis.GetDatabase();
         for (var attempt = 1; attempt <= MaxSeedAttempts; attempt++)
@@ -101,19 +132,23 @@ public sealed partial class RedisQuotaLedger(
             // Not cancellable once sent: a reserve applied on the server but abandoned here holds its tokens until its
             // lease runs out. The command timeout still bounds the wait.
             cancellationToken.ThrowIfCancellationRequested();
-            var reply = (RedisResult[])(await RedisQuotaScripts.Reserve.EvaluateAsync(database, parameters))!;
+            var reply = (RedisResult[])(await database.ScriptEvaluateAsync(RedisQuotaScripts.Reserve, keys, values))!;
             var status = (long)reply[0];
             if (status == RedisQuotaScripts.Missing)
             {
-                await SeedAsync(database, request.KeyId, today, now, dayWindow, monthWindow, cancellationToken);
+                await SeedAsync(database, request.KeyId, keys, windows, today, now, cancellationToken);
                 continue;
             }
 
-            var before = new QuotaCounters((long)reply[1], (long)reply[2], (long)reply[3], (long)reply[4]);
-            var (result, _) = QuotaRules.Reserve(
-                request, before, today, new DateOnly(today.Year, today.Month, 1),
-                dayWindow.SecondsUntilEnd(now), monthWindow.SecondsUntilEnd(now), options.Value.MaxCompletionTokens);
-            var reserved = (long)reply[5];
+            var reserved = (long)reply[1];
+            var inFlight = (long)reply[2];
+            var counts = new WindowCount[windows.Length];
+            for (var i = 0; i < windows.Length; i++)
+            {
+                counts[i] = new WindowCount((long)reply[3 + (2 * i)], (long)reply[4 + (2 * i)]);
+            }
+
+            var result = QuotaRules.Reserve(request, windows, counts, inFlight, today, now, options.Value.MaxCompletionTokens);
             if (result.Allowed != (status == RedisQuotaScripts.Allowed) || (result.Reservation?.ReservedTokens ?? 0) != reserved)
             {
                 throw new InvalidOperationException(
@@ -122,7 +157,7 @@ public sealed partial class RedisQuotaLedger(
 
             if (result.Reservation is { } reservation)
             {
-                _held[reservation] = id;
+                _held[reservation] = new Held(id, keys);
             }
 
             return result;
@@ -134,23 +169,14 @@ public sealed partial class RedisQuotaLedger(
     public async ValueTask SettleAsync(Reservation reservation, long actualTokens, bool refund, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reservation);
-        if (!_held.TryGetValue(reservation, out var id))
+        if (!_held.TryGetValue(reservation, out var held))
         {
             throw new ArgumentException("The reservation was not made by this ledger, or is settled already.", nameof(reservation));
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        await RedisQuotaScripts.Settle.EvaluateAsync(redis.GetDatabase(), new
-        {
-            day = (RedisKey)DayKey(reservation.KeyId, reservation.Day),
-            month = (RedisKey)MonthKey(reservation.KeyId, reservation.Month),
-            reservations = (RedisKey)ReservationsKey(reservation.KeyId),
-            expiries = (RedisKey)ExpiriesKey(reservation.KeyId),
-            id,
-            reserved = reservation.ReservedTokens,
-            tokens = actualTokens,
-            refund = refund ? 1 : 0,
-        });
+        await redis.GetDatabase().ScriptEvaluateAsync(
+            RedisQuotaScripts.Settle, held.Keys, [held.Id, reservation.ReservedTokens, actualTokens, refund ? 1 : 0]);
         _held.TryRemove(reservation, out _);
     }
 
@@ -167,7 +193,8 @@ public sealed partial class RedisQuotaLedger(
 
     /// <summary>
     /// One round of upkeep, run every third of the lease: settles kept by <see cref="SettleLater"/>, then extends the
-    /// lease of every reservation still held. Stops at the first Redis failure; the next round tries again.
+    /// lease of every reservation still held, one script call per key however many of its requests run. Stops at the
+    /// first Redis failure; the next round tries again.
     /// </summary>
     public async Task RenewAsync(CancellationToken cancellationToken)
     {
@@ -179,48 +206,79 @@ public sealed partial class RedisQuotaLedger(
 
         var database = redis.GetDatabase();
         var lease = (long)ledgerOptions.Value.ReservationLease.TotalMilliseconds;
-        await Task.WhenAll(_held.Select(async held =>
+        await Task.WhenAll(_held.GroupBy(held => held.Key.KeyId).Select(async key =>
         {
-            var renewed = (long)(await RedisQuotaScripts.Renew.EvaluateAsync(database, new
+            var reservations = key.ToList();
+            var values = new RedisValue[1 + reservations.Count];
+            values[0] = lease;
+            for (var i = 0; i < reservations.Count; i++)
             {
-                reservations = (RedisKey)ReservationsKey(held.Key.KeyId),
-                expiries = (RedisKey)ExpiriesKey(held.Key.KeyId),
-                id = held.Value,
-                lease,
-            }));
-            if (renewed == 0 && _held.ContainsKey(held.Key))
+                values[1 + i] = reservations[i].Value.Id;
+            }
+
+            var lost = (RedisResult[])(await database.ScriptEvaluateAsync(RedisQuotaScripts.Renew, [reservations[0].Value.Keys[1]], values))!;
+            foreach (var position in lost)
             {
-                LogLeaseLost(held.Key.KeyId);
+                var reservation = reservations[(int)position - 1].Key;
+                if (_held.ContainsKey(reservation))
+                {
+                    LogLeaseLost(reservation.KeyId);
+                }
             }
         }));
     }
 
+    private static string KeyPrefix(Guid keyId) => $"oq:{{k:{keyId:D}}}:";
+
+    private static string WindowKey(string prefix, CountedWindow window) => string.Concat(prefix, window.Period switch
+    {
+        QuotaPeriod.Minute => "mi:",
+        QuotaPeriod.Hour => "h:",
+        QuotaPeriod.Day => "d:",
+        _ => "m:",
+    }, window.Id);
+
     private async Task SeedAsync(
-        IDatabase database, Guid keyId, DateOnly today, DateTime now, QuotaWindow dayWindow, QuotaWindow monthWindow,
+        IDatabase database, Guid keyId, RedisKey[] keys, CountedWindow[] windows, DateOnly today, DateTime now,
         CancellationToken cancellationToken)
     {
         var usage = await baseline.LoadAsync(keyId, today, cancellationToken);
-
-        // Relative expiries from the ledger's own clock: the windows are defined by APP_TZ and this clock, not Redis's.
-        await RedisQuotaScripts.Seed.EvaluateAsync(database, new
+        var values = new RedisValue[3 * windows.Length];
+        for (var i = 0; i < windows.Length; i++)
         {
-            day = (RedisKey)DayKey(keyId, today),
-            month = (RedisKey)MonthKey(keyId, today),
-            dayRequests = usage.Today.Requests,
-            dayTokens = usage.Today.Tokens,
-            monthRequests = usage.Month.Requests,
-            monthTokens = usage.Month.Tokens,
-            dayTtl = TimeToLive(dayWindow, now),
-            monthTtl = TimeToLive(monthWindow, now),
-        });
+            var window = windows[i];
+            var totals = window.Period switch
+            {
+                QuotaPeriod.Day => usage.Today,
+                QuotaPeriod.Month => usage.Month,
+                _ => await baseline.LoadWindowAsync(keyId, window.Window, cancellationToken),
+            };
+            values[3 * i] = totals.Requests;
+            values[(3 * i) + 1] = totals.Tokens;
+
+            // Relative expiries from the ledger's own clock: the windows are defined by APP_TZ and this clock, not Redis's.
+            values[(3 * i) + 2] = TimeToLive(window, now);
+        }
+
+        await database.ScriptEvaluateAsync(RedisQuotaScripts.Seed, keys[3..], values);
     }
 
-    private static long TimeToLive(QuotaWindow window, DateTime now) =>
-        Math.Max(1, (long)(window.End + WindowRetention - now).TotalMilliseconds);
+    /// <summary>
+    /// A day or month is kept <see cref="WindowRetention"/> after it closes; a minute or an hour one window length,
+    /// as a key with a per-minute limit would otherwise keep a day's worth of closed minutes.
+    /// </summary>
+    private static long TimeToLive(CountedWindow counted, DateTime now)
+    {
+        var retention = counted.Period.AlwaysCounted() ? WindowRetention : counted.Window.Length;
+        return Math.Max(1, (long)(counted.Window.End + retention - now).TotalMilliseconds);
+    }
 
     [LoggerMessage(EventId = 2120, Level = LogLevel.Warning,
         Message = "A reservation of key {KeyId} outlived its lease in Redis (renewals failed) and was given back; its settle will charge what the request used")]
     private partial void LogLeaseLost(Guid keyId);
+
+    /// <summary>A reservation's id in Redis and the keys its settle touches (those of its reserve).</summary>
+    private sealed record Held(string Id, RedisKey[] Keys);
 
     private sealed record DeferredSettle(Reservation Reservation, long ActualTokens, bool Refund);
 }

@@ -1,9 +1,15 @@
 namespace OllamaQuota.Core.Quotas;
 
-/// <summary>What a reserve decided: a <see cref="Reservation"/>, or the limit that refused it.</summary>
+/// <summary>
+/// What a reserve decided: a <see cref="Reservation"/>, or the limit that refused it; <see cref="Status"/> is the
+/// tightest request and token window, <see cref="Limits"/> every limit that applies.
+/// </summary>
 public sealed record ReserveResult(Reservation? Reservation, QuotaRefusal? Refusal, RateLimitStatus Status)
 {
     public bool Allowed => Reservation is not null;
+
+    /// <summary>Every limit of the key with what is left of it, shortest window first, the in-flight limit last.</summary>
+    public IReadOnlyList<LimitStatus> Limits { get; init; } = [];
 
     public static ReserveResult Allow(Reservation reservation, RateLimitStatus status) => new(reservation, null, status);
 
@@ -15,7 +21,12 @@ public sealed record ReserveResult(Reservation? Reservation, QuotaRefusal? Refus
 /// <param name="RetryAfterSeconds">Seconds until that limit's window resets.</param>
 public sealed record QuotaRefusal(QuotaLimitKind Limit, long LimitValue, long RetryAfterSeconds)
 {
-    public string Message => $"The {Limit.Describe()} of {LimitValue} for this API key is reached; it resets in {RetryAfterSeconds} seconds.";
+    /// <summary>An in-flight refusal is worth retrying as soon as one of the key's requests ends.</summary>
+    public const long ConcurrencyRetryAfterSeconds = 1;
+
+    public string Message => Limit == QuotaLimitKind.MaxConcurrentRequests
+        ? $"The {Limit.Describe()} of {LimitValue} for this API key is reached: {LimitValue} of its requests are in flight. Retry when one has finished."
+        : $"The {Limit.Describe()} of {LimitValue} for this API key is reached; it resets in {RetryAfterSeconds} seconds.";
 }
 
 /// <summary>
@@ -41,3 +52,8 @@ public sealed record RateLimitStatus(WindowStatus? Requests, WindowStatus? Token
 }
 
 public sealed record WindowStatus(long Limit, long Remaining, long ResetSeconds);
+
+/// <summary>One limit's state, for the RateLimit-Policy and RateLimit headers.</summary>
+/// <param name="WindowSeconds">The window's length; 0 for the in-flight limit, which has none.</param>
+/// <param name="ResetSeconds">Seconds until the window resets; 0 for the in-flight limit.</param>
+public sealed record LimitStatus(QuotaLimitKind Kind, long Limit, long Remaining, long WindowSeconds, long ResetSeconds);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Core.Usage;
 
@@ -45,5 +46,40 @@ public static class UsageRollups
         }
 
         return totals;
+    }
+
+    /// <summary>
+    /// Each key's usage in the current hour and minute (<paramref name="hour"/> contains <paramref name="minute"/>),
+    /// counted from the recorded usage events as the ledger's rebuild counts them; keys without any are left out.
+    /// </summary>
+    public static async Task<Dictionary<Guid, RecentUsage>> RecentAsync(
+        QuotaDbContext db, QuotaWindow hour, QuotaWindow minute, IReadOnlyCollection<Guid>? keyIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var events = db.UsageEvents.AsNoTracking().Where(e => e.CreatedAt >= hour.Start && e.CreatedAt < hour.End);
+        if (keyIds is not null)
+        {
+            events = events.Where(e => keyIds.Contains(e.KeyId));
+        }
+
+        var minuteStart = minute.Start;
+        var sums = await events
+            .GroupBy(e => e.KeyId)
+            .Select(g => new
+            {
+                KeyId = g.Key,
+                HourRequests = g.Sum(e => e.StatusCode < 400 ? 1L : 0L),
+                HourPrompt = g.Sum(e => (long)e.PromptTokens),
+                HourCompletion = g.Sum(e => (long)e.CompletionTokens),
+                MinuteRequests = g.Sum(e => e.CreatedAt >= minuteStart && e.StatusCode < 400 ? 1L : 0L),
+                MinutePrompt = g.Sum(e => e.CreatedAt >= minuteStart ? (long)e.PromptTokens : 0L),
+                MinuteCompletion = g.Sum(e => e.CreatedAt >= minuteStart ? (long)e.CompletionTokens : 0L),
+            })
+            .ToListAsync(cancellationToken);
+        return sums.ToDictionary(
+            s => s.KeyId,
+            s => new RecentUsage(
+                new UsageTotals(s.MinuteRequests, s.MinutePrompt, s.MinuteCompletion),
+                new UsageTotals(s.HourRequests, s.HourPrompt, s.HourCompletion)));
     }
 }

@@ -17,3 +17,9 @@ public sealed record KeyUsage(UsageTotals Today, UsageTotals Month)
 {
     public static readonly KeyUsage Zero = new(UsageTotals.Zero, UsageTotals.Zero);
 }
+
+/// <summary>A key's usage in the current minute and hour (windows on APP_TZ's clock).</summary>
+public sealed record RecentUsage(UsageTotals Minute, UsageTotals Hour)
+{
+    public static readonly RecentUsage Zero = new(UsageTotals.Zero, UsageTotals.Zero);
+}

@@ -143,7 +143,7 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            // 3. Reserve: one atomic check of all four limits. With QUOTA_FAIL_MODE=closed and Redis unreachable the
+            // 3. Reserve: one atomic check of every limit (each window, the in-flight slot). With QUOTA_FAIL_MODE=closed and Redis unreachable the
             // request cannot be counted, so it is not served.
             ReserveResult reserve;
             using (var reserveSpan = ProxyTelemetry.StartStep("reserve"))
@@ -166,14 +166,14 @@ public sealed partial class ProxyPipeline(
                 reserveSpan?.SetTag("oq.allowed", reserve.Allowed);
             }
 
-            RateLimitHeaders.Write(context.Response, reserve.Status);
+            RateLimitHeaders.Write(context.Response, reserve);
             if (reserve.Reservation is not { } reservation)
             {
                 var refusal = reserve.Refusal!;
                 span?.SetTag("oq.limit", refusal.Limit.ToWire());
                 telemetry.RecordRejection(refusal.Limit.ToWire());
                 Outcome(span, endpoint, "rate_limited");
-                await ProxyErrors.WriteRetryAfterAsync(context, endpoint.Style, refusal.RetryAfterSeconds, refusal.Message, refusal.Limit.ToWire());
+                await ProxyErrors.WriteRetryAfterAsync(context, endpoint.Style, refusal);
                 return;
             }
 

@@ -65,7 +65,9 @@ public sealed class KeyCache(IDbContextFactory<QuotaDbContext> contexts, TimePro
             var key = await db.ApiKeys.AsNoTracking()
                 .Where(k => k.KeyHash == keyHash)
                 .Select(k => new CachedKey(
-                    k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests),
+                    k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(
+                        k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests, k.RequestsPerMinute, k.TokensPerMinute,
+                        k.RequestsPerHour, k.TokensPerHour, k.MaxConcurrentRequests),
                     ModelAccess.From(k.AllowedModels)))
                 .FirstOrDefaultAsync(CancellationToken.None);
 

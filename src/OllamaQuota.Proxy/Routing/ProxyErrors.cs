@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Proxy.Routing;
 
@@ -20,10 +21,13 @@ public static class ProxyErrors
         return JsonSerializer.SerializeAsync(response.Body, body, cancellationToken: context.RequestAborted);
     }
 
-    public static Task WriteRetryAfterAsync(HttpContext context, ApiStyle style, long retryAfterSeconds, string message, string limit)
+    /// <summary>The 429 of a refused reserve: Retry-After, and the limit named as the Admin API names it (OpenAI's param).</summary>
+    public static Task WriteRetryAfterAsync(HttpContext context, ApiStyle style, QuotaRefusal refusal)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return WriteAsync(context, style, StatusCodes.Status429TooManyRequests, message, limit.EndsWith("tokens", StringComparison.Ordinal) ? "tokens" : "requests", "rate_limit_exceeded", limit);
+        ArgumentNullException.ThrowIfNull(refusal);
+        context.Response.Headers.RetryAfter = refusal.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return WriteAsync(context, style, StatusCodes.Status429TooManyRequests, refusal.Message,
+            refusal.Limit.IsTokens() ? "tokens" : "requests", "rate_limit_exceeded", refusal.Limit.ToWire());
     }
 
     /// <summary>503 for a request that waited out the queue for a model's slots (it was never sent to Ollama).</summary>

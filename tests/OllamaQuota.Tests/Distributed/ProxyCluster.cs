@@ -40,8 +40,10 @@ public sealed class ProxyCluster : IAsyncDisposable
 
     /// <param name="databaseUrl">An initialised database to share; a fresh one on the shared PostgreSQL server if null.</param>
     /// <param name="sharedRedis">A Redis server the caller owns (and shares with an Admin); a new one of the cluster's own if null.</param>
+    /// <param name="clock">One clock for every instance (quota windows), if given.</param>
     public static async Task<ProxyCluster> StartAsync(
-        int instances = 2, IDictionary<string, string?>? settings = null, string? databaseUrl = null, RedisServerFixture? sharedRedis = null)
+        int instances = 2, IDictionary<string, string?>? settings = null, string? databaseUrl = null, RedisServerFixture? sharedRedis = null,
+        ManualTimeProvider? clock = null)
     {
         var redis = sharedRedis ?? await RedisServerFixture.StartAsync();
         var ollama = await FakeOllama.StartAsync();
@@ -54,7 +56,7 @@ public sealed class ProxyCluster : IAsyncDisposable
         var proxies = new List<ProxyHost>();
         for (var i = 0; i < instances; i++)
         {
-            proxies.Add(await ProxyHost.StartAsync(DatabaseKind.PostgreSql, settings: all, existingDatabaseUrl: databaseUrl, sharedOllama: ollama));
+            proxies.Add(await ProxyHost.StartAsync(DatabaseKind.PostgreSql, clock, settings: all, existingDatabaseUrl: databaseUrl, sharedOllama: ollama));
         }
 
         var connection = await redis.ConnectAsync();

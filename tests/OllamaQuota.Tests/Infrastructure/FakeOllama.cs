@@ -81,6 +81,12 @@ public sealed class FakeOllama : IAsyncDisposable
     /// </summary>
     public Task ResponseEnd { get; set; } = Task.CompletedTask;
 
+    /// <summary>
+    /// What every request with a body waits for once received, before any answer: completed unless a test holds its
+    /// requests in flight.
+    /// </summary>
+    public Task ResponseStart { get; set; } = Task.CompletedTask;
+
     /// <summary>Generations that ended because the caller went away.</summary>
     public int Aborted => Volatile.Read(ref _aborted);
 
@@ -198,6 +204,7 @@ public sealed class FakeOllama : IAsyncDisposable
             await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         }
 
+        await ResponseStart.WaitAsync(context.RequestAborted);
         return body;
     }
 

@@ -13,6 +13,15 @@ public sealed class FakeBaseline : IQuotaBaseline
 
     public int Loads => Volatile.Read(ref _loads);
 
+    /// <summary>What each key recorded in any minute or hour window (the same for every short window).</summary>
+    public ConcurrentDictionary<Guid, UsageTotals> ShortWindowUsage { get; } = new();
+
+    public Task<UsageTotals> LoadWindowAsync(Guid keyId, QuotaWindow window, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _loads);
+        return Task.FromResult(ShortWindowUsage.GetValueOrDefault(keyId, UsageTotals.Zero));
+    }
+
     public Task<KeyUsage> LoadAsync(Guid keyId, DateOnly today, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _loads);

@@ -347,6 +347,198 @@ public abstract class LedgerContractTests : IAsyncLifetime
         Assert.Equal(0, (await ReserveAsync(key, limits, prompt: 0, generates: false)).Status.Tokens?.Remaining);
     }
 
+    [Theory]
+    [InlineData(QuotaLimitKind.RequestsPerMinute, 60)]
+    [InlineData(QuotaLimitKind.RequestsPerHour, 3600)]
+    public async Task Reserve_ShortRequestLimitReached_RefusedNamingItUntilTheWindowEnds(QuotaLimitKind kind, long windowSeconds)
+    {
+        var limits = Limits(kind, 2);
+        var key = Guid.NewGuid();
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        _clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+
+        var refused = await ReserveAsync(key, limits);
+
+        Assert.Equal(new QuotaRefusal(kind, 2, windowSeconds - 20), refused.Refusal);
+        _clock.Advance(TimeSpan.FromSeconds(windowSeconds - 21));
+        Assert.False((await ReserveAsync(key, limits)).Allowed);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+    }
+
+    [Theory]
+    [InlineData(QuotaLimitKind.TokensPerMinute, 60)]
+    [InlineData(QuotaLimitKind.TokensPerHour, 3600)]
+    public async Task Reserve_ShortTokenLimitUsedUp_RefusedNamingItUntilTheWindowEnds(QuotaLimitKind kind, long windowSeconds)
+    {
+        var limits = Limits(kind, 100);
+        var key = Guid.NewGuid();
+        Assert.True((await ReserveAsync(key, limits, prompt: 100, generates: false)).Allowed);
+
+        var refused = await ReserveAsync(key, limits, prompt: 1, generates: false);
+
+        Assert.Equal(new QuotaRefusal(kind, 100, windowSeconds), refused.Refusal);
+        _clock.Advance(TimeSpan.FromSeconds(windowSeconds));
+        Assert.True((await ReserveAsync(key, limits, prompt: 100, generates: false)).Allowed);
+    }
+
+    [Fact]
+    public async Task Reserve_MinuteWindows_AreCalendarAlignedSoTwiceTheLimitCanPassAcrossABoundary()
+    {
+        // 12:00:59 in Berlin: the minute ends in one second, not sixty after the first request.
+        _clock.Set(Noon.AddSeconds(59));
+        var limits = new QuotaLimits(null, null, null, null, RequestsPerMinute: 2);
+        var key = Guid.NewGuid();
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        Assert.Equal(1, (await ReserveAsync(key, limits)).Refusal?.RetryAfterSeconds);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        Assert.Equal(60, (await ReserveAsync(key, limits)).Refusal?.RetryAfterSeconds);
+    }
+
+    [Fact]
+    public async Task Reserve_HourWindows_FollowTheLocalClock()
+    {
+        // 12:59:30 in Berlin: the hour is local, so it ends at 13:00 there, in thirty seconds.
+        _clock.Set(Noon.AddMinutes(59).AddSeconds(30));
+        var limits = new QuotaLimits(null, null, null, null, RequestsPerHour: 1);
+        var key = Guid.NewGuid();
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+
+        Assert.Equal(new QuotaRefusal(QuotaLimitKind.RequestsPerHour, 1, 30), (await ReserveAsync(key, limits)).Refusal);
+    }
+
+    [Fact]
+    public async Task Reserve_MinuteAndDayBothReached_NamesTheDayWhichResetsLast()
+    {
+        var limits = new QuotaLimits(null, null, 1, null, RequestsPerMinute: 1);
+        var key = Guid.NewGuid();
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+
+        var refused = await ReserveAsync(key, limits);
+
+        Assert.Equal(new QuotaRefusal(QuotaLimitKind.DailyRequests, 1, 12 * 3600), refused.Refusal);
+    }
+
+    [Fact]
+    public async Task Reserve_MinuteTokensTighterThanTheDay_AllowanceIsTheMinutesRoom()
+    {
+        var reserved = (await ReserveAsync(Guid.NewGuid(), new QuotaLimits(1000, null, null, null, TokensPerMinute: 40), prompt: 10)).Reservation!;
+
+        Assert.Equal((30L, true, 40L), (reserved.CompletionAllowance!.Value, reserved.Clamped, reserved.ReservedTokens));
+    }
+
+    [Fact]
+    public async Task Reserve_EveryLimit_ReportsEachWithItsWindowAndTheTightestForTheOpenAiHeaders()
+    {
+        var limits = new QuotaLimits(1000, 5000, 100, 500, 10, 200, 50, 600, 3);
+
+        var reserved = await ReserveAsync(Guid.NewGuid(), limits, prompt: 10, generates: false);
+
+        Assert.Equal(
+            [
+                new LimitStatus(QuotaLimitKind.RequestsPerMinute, 10, 9, 60, 60),
+                new LimitStatus(QuotaLimitKind.TokensPerMinute, 200, 190, 60, 60),
+                new LimitStatus(QuotaLimitKind.RequestsPerHour, 50, 49, 3600, 3600),
+                new LimitStatus(QuotaLimitKind.TokensPerHour, 600, 590, 3600, 3600),
+                new LimitStatus(QuotaLimitKind.DailyRequests, 100, 99, 24 * 3600, 12 * 3600),
+                new LimitStatus(QuotaLimitKind.DailyTokens, 1000, 990, 24 * 3600, 12 * 3600),
+                new LimitStatus(QuotaLimitKind.MonthlyRequests, 500, 499, 30 * 24 * 3600, (long)TimeSpan.FromDays(8.5).TotalSeconds),
+                new LimitStatus(QuotaLimitKind.MonthlyTokens, 5000, 4990, 30 * 24 * 3600, (long)TimeSpan.FromDays(8.5).TotalSeconds),
+                new LimitStatus(QuotaLimitKind.MaxConcurrentRequests, 3, 2, 0, 0),
+            ],
+            reserved.Limits);
+        Assert.Equal(new RateLimitStatus(new WindowStatus(10, 9, 60), new WindowStatus(200, 190, 60)), reserved.Status);
+    }
+
+    [Fact]
+    public async Task Settle_AfterTheMinuteEnded_LeavesTheNewMinuteAlone()
+    {
+        var limits = new QuotaLimits(null, null, null, null, TokensPerMinute: 100);
+        var key = Guid.NewGuid();
+        var reservation = (await ReserveAsync(key, limits, prompt: 10, clientMax: 20)).Reservation!;
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        await _ledger.SettleAsync(reservation, 90, refund: false, CancellationToken.None);
+
+        Assert.Equal(90, (await ReserveAsync(key, limits, prompt: 10, generates: false)).Status.Tokens?.Remaining);
+    }
+
+    [Fact]
+    public async Task Reserve_FirstUse_ShortWindowsCountFromTheRecordedEvents()
+    {
+        var key = Guid.NewGuid();
+        _baseline.ShortWindowUsage[key] = new UsageTotals(4, 40, 0);
+        var limits = new QuotaLimits(null, null, null, null, RequestsPerMinute: 5, TokensPerHour: 100);
+
+        var first = await ReserveAsync(key, limits, prompt: 10, generates: false);
+
+        Assert.Equal(new RateLimitStatus(new WindowStatus(5, 0, 60), new WindowStatus(100, 50, 3600)), first.Status);
+        Assert.Equal(QuotaLimitKind.RequestsPerMinute, (await ReserveAsync(key, limits, prompt: 10, generates: false)).Refusal?.Limit);
+    }
+
+    [Fact]
+    public async Task Reserve_MaxConcurrentReached_RefusedWithRetryAfterOneUntilOneIsSettled()
+    {
+        var limits = new QuotaLimits(null, null, null, null, MaxConcurrentRequests: 2);
+        var key = Guid.NewGuid();
+        var first = (await ReserveAsync(key, limits)).Reservation!;
+        var second = (await ReserveAsync(key, limits)).Reservation!;
+
+        var refused = await ReserveAsync(key, limits);
+
+        Assert.Equal(new QuotaRefusal(QuotaLimitKind.MaxConcurrentRequests, 2, 1), refused.Refusal);
+        await _ledger.SettleAsync(first, 10, refund: false, CancellationToken.None);
+        var third = await ReserveAsync(key, limits);
+        Assert.True(third.Allowed);
+        Assert.Equal(0, third.Limits.Single().Remaining);
+        await _ledger.SettleAsync(second, 0, refund: true, CancellationToken.None);
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+    }
+
+    [Fact]
+    public async Task Reserve_MaxConcurrentAndAWindowBothRefuse_NamesTheWindow()
+    {
+        var limits = new QuotaLimits(null, null, null, null, RequestsPerMinute: 1, MaxConcurrentRequests: 1);
+        var key = Guid.NewGuid();
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+
+        Assert.Equal(QuotaLimitKind.RequestsPerMinute, (await ReserveAsync(key, limits)).Refusal?.Limit);
+    }
+
+    [Theory]
+    [InlineData(QuotaLimitKind.RequestsPerMinute)]
+    [InlineData(QuotaLimitKind.RequestsPerHour)]
+    [InlineData(QuotaLimitKind.MaxConcurrentRequests)]
+    public async Task Reserve_200Concurrent_ExactlyTheLimitAllowed(QuotaLimitKind kind)
+    {
+        var limits = Limits(kind, 50);
+        var key = Guid.NewGuid();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => ReserveAsync(key, limits))));
+
+        Assert.Equal(50, results.Count(r => r.Allowed));
+        Assert.All(results.Where(r => !r.Allowed), r => Assert.Equal(kind, r.Refusal?.Limit));
+    }
+
+    [Theory]
+    [InlineData(QuotaLimitKind.TokensPerMinute)]
+    [InlineData(QuotaLimitKind.TokensPerHour)]
+    public async Task Reserve_200Concurrent_ExactlyAsManyAsTheTokenLimitHolds(QuotaLimitKind kind)
+    {
+        var limits = Limits(kind, 500);
+        var key = Guid.NewGuid();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => ReserveAsync(key, limits, prompt: 10, generates: false))));
+
+        Assert.Equal(50, results.Count(r => r.Allowed));
+    }
+
     protected abstract Task<IQuotaLedger> CreateLedgerAsync(QuotaCalendar calendar, IQuotaBaseline baseline, IOptions<QuotaOptions> options);
 
     protected virtual ValueTask DisposeLedgerAsync() => ValueTask.CompletedTask;
@@ -354,6 +546,18 @@ public abstract class LedgerContractTests : IAsyncLifetime
     protected static RedisQuotaLedger RedisLedger(
         IConnectionMultiplexer redis, QuotaCalendar calendar, IQuotaBaseline baseline, IOptions<QuotaOptions> options) =>
         new(redis, calendar, baseline, options, Options.Create(new RedisLedgerOptions()), NullLogger<RedisQuotaLedger>.Instance);
+
+    /// <summary>Only <paramref name="kind"/>, at <paramref name="amount"/>.</summary>
+    private static QuotaLimits Limits(QuotaLimitKind kind, long amount) => new(
+        kind == QuotaLimitKind.DailyTokens ? amount : null,
+        kind == QuotaLimitKind.MonthlyTokens ? amount : null,
+        kind == QuotaLimitKind.DailyRequests ? amount : null,
+        kind == QuotaLimitKind.MonthlyRequests ? amount : null,
+        kind == QuotaLimitKind.RequestsPerMinute ? amount : null,
+        kind == QuotaLimitKind.TokensPerMinute ? amount : null,
+        kind == QuotaLimitKind.RequestsPerHour ? amount : null,
+        kind == QuotaLimitKind.TokensPerHour ? amount : null,
+        kind == QuotaLimitKind.MaxConcurrentRequests ? amount : null);
 
     private Task<ReserveResult> ReserveAsync(Guid key, QuotaLimits limits, long prompt = 5, long? clientMax = null, bool generates = true) =>
         _ledger.ReserveAsync(new ReserveRequest(key, limits, prompt, clientMax, generates), CancellationToken.None).AsTask();

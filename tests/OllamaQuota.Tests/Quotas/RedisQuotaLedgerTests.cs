@@ -70,6 +70,121 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
     }
 
     [Fact]
+    public async Task Reserve_ShortWindows_KeptUnderTheKeysHashTagOneWindowLengthAfterTheyClose()
+    {
+        var key = Guid.NewGuid();
+
+        var reservation = (await ReserveAsync(key, new QuotaLimits(null, null, null, null, RequestsPerMinute: 5, TokensPerHour: 1000), prompt: 10, generates: false)).Reservation!;
+
+        // 12:00 in Berlin is 11:00 UTC; the ids are the windows' UTC starts as ISO 8601 intervals.
+        var minute = $"oq:{{k:{key}}}:mi:2026-11-22T11:00Z/PT1M";
+        var hour = $"oq:{{k:{key}}}:h:2026-11-22T11:00Z/PT1H";
+        Assert.Equal(["req", "1", "tok", "10"], (await _db.HashGetAllAsync(minute)).SelectMany(e => new[] { e.Name.ToString(), e.Value.ToString() }));
+        Assert.Equal(["req", "1", "tok", "10"], (await _db.HashGetAllAsync(hour)).SelectMany(e => new[] { e.Name.ToString(), e.Value.ToString() }));
+        AssertNear(TimeSpan.FromMinutes(2), await TimeToLiveAsync(minute));
+        AssertNear(TimeSpan.FromHours(2), await TimeToLiveAsync(hour));
+        Assert.Equal(
+            "10 2026-11-22T11:00Z/PT1M 2026-11-22T11:00Z/PT1H 2026-11-22 2026-11",
+            (string?)await _db.HashGetAsync(RedisQuotaLedger.ReservationsKey(key), (await _db.HashKeysAsync(RedisQuotaLedger.ReservationsKey(key))).Single()));
+        await _ledger.SettleAsync(reservation, 10, refund: false, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Reserve_KeyWithoutShortLimits_KeepsNoMinuteOrHourWindows()
+    {
+        var key = Guid.NewGuid();
+
+        await ReserveAsync(key, new QuotaLimits(100, null, null, null, MaxConcurrentRequests: 3));
+
+        var names = new List<string>();
+        await foreach (var name in _redis.GetServers().Single().KeysAsync(pattern: $"oq:{{k:{key}}}:*"))
+        {
+            names.Add(name!);
+        }
+
+        Assert.Equal(
+            [RedisQuotaLedger.DayKey(key, new DateOnly(2026, 11, 22)), RedisQuotaLedger.MonthKey(key, new DateOnly(2026, 11, 22)), RedisQuotaLedger.ExpiriesKey(key), RedisQuotaLedger.ReservationsKey(key)],
+            names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Reserve_Repeated_RedisRunsTheScriptBySha()
+    {
+        var key = Guid.NewGuid();
+        var limits = new QuotaLimits(1000, null, 100, null, RequestsPerMinute: 50, MaxConcurrentRequests: 10);
+        var settled = (await ReserveAsync(key, limits)).Reservation!;
+        await _ledger.SettleAsync(settled, 5, refund: false, CancellationToken.None);
+        var (evals, evalShas) = await ScriptCallsAsync();
+
+        for (var i = 0; i < 5; i++)
+        {
+            var reservation = (await ReserveAsync(key, limits)).Reservation!;
+            await _ledger.SettleAsync(reservation, 5, refund: false, CancellationToken.None);
+        }
+
+        var (evalsAfter, evalShasAfter) = await ScriptCallsAsync();
+        Assert.Equal(evals, evalsAfter);
+        Assert.Equal(evalShas + 10, evalShasAfter);
+    }
+
+    [Fact]
+    public async Task Renew_ManyRequestsOfOneKey_OneScriptCallForAll()
+    {
+        var key = Guid.NewGuid();
+        var ledger = Ledger(_redis);
+        var reservations = new List<Reservation>();
+        for (var i = 0; i < 5; i++)
+        {
+            reservations.Add((await ledger.ReserveAsync(Request(key, QuotaLimits.Unlimited), CancellationToken.None)).Reservation!);
+        }
+
+        var before = await ScriptCallsAsync();
+        await ledger.RenewAsync(CancellationToken.None);
+        var after = await ScriptCallsAsync();
+
+        Assert.Equal(before.Evals + before.EvalShas + 1, after.Evals + after.EvalShas);
+        foreach (var reservation in reservations)
+        {
+            await ledger.SettleAsync(reservation, 5, refund: false, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Reserve_LeaseOfAnInFlightRequestRunsOut_ItsSlotComesBack()
+    {
+        var key = Guid.NewGuid();
+        var limits = new QuotaLimits(null, null, null, null, MaxConcurrentRequests: 1);
+
+        // A proxy that dies holding a slot: its reservation is never renewed nor settled.
+        var dead = Ledger(_redis, TimeSpan.FromSeconds(1));
+        Assert.True((await dead.ReserveAsync(Request(key, limits), CancellationToken.None)).Allowed);
+        Assert.Equal(new Dictionary<Guid, long> { [key] = 1 }, await RedisQuotaLedger.ReadInFlightAsync(_db, [key]));
+        var alive = Ledger(_redis);
+        Assert.Equal(QuotaLimitKind.MaxConcurrentRequests, (await alive.ReserveAsync(Request(key, limits), CancellationToken.None)).Refusal?.Limit);
+
+        ReserveResult? served = null;
+        await WaitUntilAsync(async () => (served = await alive.ReserveAsync(Request(key, limits), CancellationToken.None)).Allowed);
+
+        await alive.SettleAsync(served!.Reservation!, 5, refund: false, CancellationToken.None);
+        Assert.Empty(await RedisQuotaLedger.ReadInFlightAsync(_db, [key]));
+    }
+
+    [Fact]
+    public async Task Reserve_AfterFlushAll_ShortWindowsRebuiltFromTheRecordedEvents()
+    {
+        var key = Guid.NewGuid();
+        var limits = new QuotaLimits(null, null, null, null, RequestsPerMinute: 3);
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        _baseline.ShortWindowUsage[key] = new UsageTotals(2, 10, 0);
+
+        await _db.ExecuteAsync("FLUSHALL");
+
+        Assert.True((await ReserveAsync(key, limits)).Allowed);
+        Assert.Equal(QuotaLimitKind.RequestsPerMinute, (await ReserveAsync(key, limits)).Refusal?.Limit);
+    }
+
+    [Fact]
     public async Task Reserve_ReplyNeverSeen_TokensGivenBackOnceTheLeaseRunsOut()
     {
         var key = Guid.NewGuid();
@@ -294,6 +409,13 @@ public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFix
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
             await Task.Delay(50);
         }
+    }
+
+    private async Task<(long Evals, long EvalShas)> ScriptCallsAsync()
+    {
+        var stats = (await _redis.GetServers().Single().InfoAsync("commandstats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        static long Calls(string? stat) => stat is null ? 0 : long.Parse(stat.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        return (Calls(stats.GetValueOrDefault("cmdstat_eval")), Calls(stats.GetValueOrDefault("cmdstat_evalsha")));
     }
 
     private static void AssertNear(TimeSpan expected, TimeSpan actual) =>

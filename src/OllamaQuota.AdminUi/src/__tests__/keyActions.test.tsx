@@ -31,7 +31,17 @@ describe('edit quota', () => {
 
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     const patch = calls.find((c) => c.method === 'PATCH')!;
-    expect(patch.body).toEqual({ daily_tokens: null, monthly_tokens: 20000, daily_requests: 100, monthly_requests: null });
+    expect(patch.body).toEqual({
+      daily_tokens: null,
+      monthly_tokens: 20000,
+      daily_requests: 100,
+      monthly_requests: null,
+      requests_per_minute: null,
+      tokens_per_minute: null,
+      requests_per_hour: null,
+      tokens_per_hour: null,
+      max_concurrent_requests: null,
+    });
 
     // No reload: the row shows the server's answer.
     expect(calls.filter((c) => c.method === 'GET' && c.path === '/api/api-keys')).toHaveLength(1);

@@ -15,19 +15,33 @@ export interface UsageWindow extends GpuUsage {
   tokens: number;
 }
 
+/** Every limit of a key; null = unlimited. */
 export interface Limits {
   daily_tokens: number | null;
   monthly_tokens: number | null;
   daily_requests: number | null;
   monthly_requests: number | null;
+  requests_per_minute: number | null;
+  tokens_per_minute: number | null;
+  requests_per_hour: number | null;
+  tokens_per_hour: number | null;
+  /** How many of the key's requests may be in flight at once. */
+  max_concurrent_requests: number | null;
 }
 
 export type LimitField = keyof Limits;
+
+/** In the order the forms and the key page show them: shortest window first, the in-flight limit last. */
 export const LIMIT_FIELDS: readonly LimitField[] = [
+  'requests_per_minute',
+  'tokens_per_minute',
+  'requests_per_hour',
+  'tokens_per_hour',
   'daily_tokens',
-  'monthly_tokens',
   'daily_requests',
+  'monthly_tokens',
   'monthly_requests',
+  'max_concurrent_requests',
 ];
 
 export interface ApiKey extends Limits {
@@ -40,7 +54,10 @@ export interface ApiKey extends Limits {
   deactivated_at: string | null;
   /** Model names and patterns this key may use; empty = every model. */
   allowed_models: string[];
-  usage: { today: UsageWindow; month: UsageWindow };
+  /** Today and this month from the roll-ups; this hour and minute from the recorded requests. */
+  usage: { today: UsageWindow; month: UsageWindow; hour: UsageWindow; minute: UsageWindow };
+  /** Requests of this key in flight right now, across every proxy instance. */
+  in_flight: number;
 }
 
 /** Only the create response carries the plaintext key. */

@@ -4,19 +4,11 @@ import { useI18n } from '../i18n';
 
 export type LimitValues = Record<LimitField, string>;
 
-export const emptyLimitValues = (): LimitValues => ({
-  daily_tokens: '',
-  monthly_tokens: '',
-  daily_requests: '',
-  monthly_requests: '',
-});
+export const emptyLimitValues = (): LimitValues =>
+  Object.fromEntries(LIMIT_FIELDS.map((f) => [f, ''])) as LimitValues;
 
-export const limitValuesFrom = (l: Limits): LimitValues => ({
-  daily_tokens: l.daily_tokens?.toString() ?? '',
-  monthly_tokens: l.monthly_tokens?.toString() ?? '',
-  daily_requests: l.daily_requests?.toString() ?? '',
-  monthly_requests: l.monthly_requests?.toString() ?? '',
-});
+export const limitValuesFrom = (l: Limits): LimitValues =>
+  Object.fromEntries(LIMIT_FIELDS.map((f) => [f, l[f]?.toString() ?? ''])) as LimitValues;
 
 /** '' → null (unlimited); a whole number ≥ 0 → that number; anything else → undefined (invalid). */
 export function parseLimit(raw: string): number | null | undefined {
@@ -27,7 +19,7 @@ export function parseLimit(raw: string): number | null | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** Parses all four; returns the limits or the fields that are invalid. */
+/** Parses every limit; returns the limits or the fields that are invalid. */
 export function parseLimits(values: LimitValues): { limits: Limits } | { invalid: LimitField[] } {
   const limits = {} as Limits;
   const invalid: LimitField[] = [];
@@ -39,7 +31,7 @@ export function parseLimits(values: LimitValues): { limits: Limits } | { invalid
   return invalid.length ? { invalid } : { limits };
 }
 
-/** The four limit inputs (empty = unlimited). */
+/** One input per limit (empty = unlimited). */
 export function LimitFields({
   values,
   onChange,
@@ -75,7 +67,7 @@ export function LimitFields({
               aria-invalid={err ? true : undefined}
               aria-describedby={err ? `${id}-err` : undefined}
               disabled={disabled}
-              data-testid={`${testIdPrefix}-${f.replace('_', '-')}`}
+              data-testid={`${testIdPrefix}-${f.replaceAll('_', '-')}`}
             />
             {err && (
               <p className="field-error" id={`${id}-err`}>

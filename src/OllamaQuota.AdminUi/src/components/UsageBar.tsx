@@ -5,7 +5,7 @@ export interface UsageBarProps {
   used: number;
   limit: number | null;
   metric: 'tokens' | 'requests';
-  period: 'today' | 'month';
+  period: 'minute' | 'hour' | 'today' | 'month';
   testId?: string;
   compact?: boolean;
 }
@@ -16,7 +16,7 @@ export function UsageBar({ used, limit, metric, period, testId, compact }: Usage
   const level = usageLevel(used, limit);
   const pct = usagePercent(used, limit);
   const metricLabel = t(metric === 'tokens' ? 'usage.tokens' : 'usage.requests');
-  const periodLabel = t(period === 'today' ? 'usage.today' : 'usage.month');
+  const periodLabel = t(`usage.${period}`);
   const limitText = limit === null ? t('common.unlimited') : fmtNumber(limit);
   const aria =
     limit === null

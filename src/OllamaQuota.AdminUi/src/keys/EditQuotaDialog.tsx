@@ -10,7 +10,7 @@ import { useI18n } from '../i18n';
 const FIELDS = [...LIMIT_FIELDS, 'allowed_models'] as const;
 type Field = (typeof FIELDS)[number];
 
-/** Edits the four limits and the allowed models; sends all of them, with null for the cleared (unlimited) limits. */
+/** Edits every limit and the allowed models; sends all of them, with null for the cleared (unlimited) limits. */
 export function EditQuotaDialog({
   apiKey,
   onClose,

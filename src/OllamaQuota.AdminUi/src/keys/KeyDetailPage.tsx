@@ -1,10 +1,11 @@
 import { useCallback, useMemo } from 'react';
-import type { DailyUsageRow, MonthlyUsageRow } from '../api/types';
+import { LIMIT_FIELDS, type DailyUsageRow, type MonthlyUsageRow } from '../api/types';
 import { useApi } from '../auth';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
 import { GpuTime } from '../components/GpuTime';
 import { useNotice } from '../components/Notice';
 import { StatusBadge } from '../components/StatusBadge';
+import { InFlight } from '../components/InFlight';
 import { UsageBar } from '../components/UsageBar';
 import { useI18n } from '../i18n';
 import { hrefFor } from '../lib/router';
@@ -20,7 +21,7 @@ const dayOf = (r: DailyUsageRow) => r.day;
 const monthOf = (r: MonthlyUsageRow) => r.month;
 
 export default function KeyDetailPage({ id }: { id: string }) {
-  const { t, locale, fmtDateTime } = useI18n();
+  const { t, locale, fmtDateTime, fmtNumber } = useI18n();
   const api = useApi();
   const { keys, loading, error, reload } = useKeys();
   const [notice, showNotice] = useNotice();
@@ -96,7 +97,38 @@ export default function KeyDetailPage({ id }: { id: string }) {
             )}
           </header>
 
+          <section className="card limits-card" aria-labelledby="key-limits-title" data-testid="key-limits">
+            <h2 className="card-title" id="key-limits-title">
+              {t('detail.limits')}
+            </h2>
+            <dl className="limits-list">
+              {LIMIT_FIELDS.map((f) => (
+                <div key={f} className="limits-item" data-testid={`limit-${f.replaceAll('_', '-')}`} data-limit={key[f] ?? 'unlimited'}>
+                  <dt>{t(`limits.${f}`)}</dt>
+                  <dd>{key[f] === null ? <span className="muted">{t('common.unlimited')}</span> : fmtNumber(key[f])}</dd>
+                </div>
+              ))}
+              <div className="limits-item">
+                <dt>{t('detail.inFlightNow')}</dt>
+                <dd>
+                  <InFlight count={key.in_flight} limit={key.max_concurrent_requests} />
+                </dd>
+              </div>
+            </dl>
+            <p className="field-hint">{t('detail.limitsHint')}</p>
+          </section>
+
           <div className="summary-grid">
+            <section className="card" aria-label={t('keys.col.minute')}>
+              <h2 className="card-title">{t('keys.col.minute')}</h2>
+              <UsageBar used={key.usage.minute.tokens} limit={key.tokens_per_minute} metric="tokens" period="minute" testId="usage-minute-tokens" />
+              <UsageBar used={key.usage.minute.requests} limit={key.requests_per_minute} metric="requests" period="minute" testId="usage-minute-requests" />
+            </section>
+            <section className="card" aria-label={t('keys.col.hour')}>
+              <h2 className="card-title">{t('keys.col.hour')}</h2>
+              <UsageBar used={key.usage.hour.tokens} limit={key.tokens_per_hour} metric="tokens" period="hour" testId="usage-hour-tokens" />
+              <UsageBar used={key.usage.hour.requests} limit={key.requests_per_hour} metric="requests" period="hour" testId="usage-hour-requests" />
+            </section>
             <section className="card" aria-label={t('keys.col.today')}>
               <h2 className="card-title">{t('keys.col.today')}</h2>
               <UsageBar used={key.usage.today.tokens} limit={key.daily_tokens} metric="tokens" period="today" testId="usage-today-tokens" />

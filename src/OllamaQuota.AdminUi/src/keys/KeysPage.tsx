@@ -4,6 +4,7 @@ import { Empty, ErrorAlert, Loading } from '../components/feedback';
 import { GpuTime } from '../components/GpuTime';
 import { useNotice } from '../components/Notice';
 import { StatusBadge } from '../components/StatusBadge';
+import { InFlight } from '../components/InFlight';
 import { UsageBar } from '../components/UsageBar';
 import { useI18n, type MessageKey } from '../i18n';
 import { hrefFor } from '../lib/router';
@@ -12,7 +13,7 @@ import { CreatedKeyDialog } from './CreatedKeyDialog';
 import { useKeys } from './KeysContext';
 import { useKeyDialogs } from './useKeyDialogs';
 
-export type SortColumn = 'name' | 'prefix' | 'status' | 'created' | 'expires' | 'today' | 'month';
+export type SortColumn = 'name' | 'prefix' | 'status' | 'created' | 'expires' | 'inFlight' | 'minute' | 'hour' | 'today' | 'month';
 export type SortDir = 'asc' | 'desc';
 const STATUSES: KeyStatus[] = ['active', 'deactivated', 'expired'];
 const STATUS_ORDER: Record<KeyStatus, number> = { active: 0, expired: 1, deactivated: 2 };
@@ -42,6 +43,18 @@ function compare(a: ApiKey, b: ApiKey, col: SortColumn): number {
       const eb = b.expires_at ? Date.parse(b.expires_at) : Infinity;
       return ea === eb ? 0 : ea < eb ? -1 : 1;
     }
+    case 'inFlight':
+      return a.in_flight - b.in_flight;
+    case 'minute':
+      return (
+        pressure(a.usage.minute, a.tokens_per_minute, a.requests_per_minute) -
+          pressure(b.usage.minute, b.tokens_per_minute, b.requests_per_minute) || a.usage.minute.tokens - b.usage.minute.tokens
+      );
+    case 'hour':
+      return (
+        pressure(a.usage.hour, a.tokens_per_hour, a.requests_per_hour) -
+          pressure(b.usage.hour, b.tokens_per_hour, b.requests_per_hour) || a.usage.hour.tokens - b.usage.hour.tokens
+      );
     case 'today':
       return (
         pressure(a.usage.today, a.daily_tokens, a.daily_requests) - pressure(b.usage.today, b.daily_tokens, b.daily_requests) ||
@@ -77,6 +90,9 @@ const COLUMNS: { col: SortColumn; label: MessageKey; className?: string }[] = [
   { col: 'status', label: 'keys.col.status' },
   { col: 'created', label: 'keys.col.created' },
   { col: 'expires', label: 'keys.col.expires' },
+  { col: 'inFlight', label: 'keys.col.inFlight' },
+  { col: 'minute', label: 'keys.col.minute', className: 'col-usage' },
+  { col: 'hour', label: 'keys.col.hour', className: 'col-usage' },
   { col: 'today', label: 'keys.col.today', className: 'col-usage' },
   { col: 'month', label: 'keys.col.month', className: 'col-usage' },
 ];
@@ -247,6 +263,17 @@ export function KeysPage() {
                         {t('common.never')}
                       </span>
                     )}
+                  </td>
+                  <td data-label={t('keys.col.inFlight')}>
+                    <InFlight count={k.in_flight} limit={k.max_concurrent_requests} />
+                  </td>
+                  <td data-label={t('keys.col.minute')} className="col-usage">
+                    <UsageBar used={k.usage.minute.tokens} limit={k.tokens_per_minute} metric="tokens" period="minute" testId="usage-minute-tokens" compact />
+                    <UsageBar used={k.usage.minute.requests} limit={k.requests_per_minute} metric="requests" period="minute" testId="usage-minute-requests" compact />
+                  </td>
+                  <td data-label={t('keys.col.hour')} className="col-usage">
+                    <UsageBar used={k.usage.hour.tokens} limit={k.tokens_per_hour} metric="tokens" period="hour" testId="usage-hour-tokens" compact />
+                    <UsageBar used={k.usage.hour.requests} limit={k.requests_per_hour} metric="requests" period="hour" testId="usage-hour-requests" compact />
                   </td>
                   <td data-label={t('keys.col.today')} className="col-usage">
                     <UsageBar used={k.usage.today.tokens} limit={k.daily_tokens} metric="tokens" period="today" testId="usage-today-tokens" compact />

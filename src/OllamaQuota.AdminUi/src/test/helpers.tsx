@@ -78,8 +78,14 @@ export function makeKey(over: Partial<ApiKey> & { name: string }): ApiKey {
     monthly_tokens: null,
     daily_requests: null,
     monthly_requests: null,
+    requests_per_minute: null,
+    tokens_per_minute: null,
+    requests_per_hour: null,
+    tokens_per_hour: null,
+    max_concurrent_requests: null,
     allowed_models: [],
-    usage: { today: w(0, 0, 0), month: w(0, 0, 0) },
+    usage: { today: w(0, 0, 0), month: w(0, 0, 0), hour: w(0, 0, 0), minute: w(0, 0, 0) },
+    in_flight: 0,
     ...over,
   };
 }
@@ -92,14 +98,15 @@ export const sampleKeys = (): ApiKey[] => [
     monthly_tokens: 10000,
     daily_requests: 100,
     monthly_requests: null,
-    usage: { today: w(50, 300, 200, 12.5, 50), month: w(95, 5000, 4000, 754.2, 90) },
+    usage: { today: w(50, 300, 200, 12.5, 50), month: w(95, 5000, 4000, 754.2, 90), hour: w(8, 120, 80), minute: w(2, 30, 20) },
+    in_flight: 3,
   }),
   makeKey({
     name: 'bravo',
     created_at: '2026-11-05T10:00:00Z',
     expires_at: '2026-12-31T22:59:59Z',
     daily_tokens: 1000,
-    usage: { today: w(3, 500, 300), month: w(3, 500, 300) },
+    usage: { today: w(3, 500, 300), month: w(3, 500, 300), hour: w(0, 0, 0), minute: w(0, 0, 0) },
   }),
   makeKey({
     name: 'charlie',

@@ -70,6 +70,10 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("key_prefix");
 
+                    b.Property<long?>("MaxConcurrentRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_concurrent_requests");
+
                     b.Property<long?>("MonthlyRequests")
                         .HasColumnType("bigint")
                         .HasColumnName("monthly_requests");
@@ -84,6 +88,22 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<long?>("RequestsPerHour")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests_per_hour");
+
+                    b.Property<long?>("RequestsPerMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests_per_minute");
+
+                    b.Property<long?>("TokensPerHour")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_hour");
+
+                    b.Property<long?>("TokensPerMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_minute");
+
                     b.HasKey("Id")
                         .HasName("pk_api_keys");
 
@@ -92,6 +112,26 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasDatabaseName("ix_api_keys_key_hash");
 
                     b.ToTable("api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.InFlightRow", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("key_id");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_in_flight");
+
+                    b.ToTable("in_flight", (string)null);
                 });
 
             modelBuilder.Entity("OllamaQuota.Core.Data.SettingsRow", b =>

@@ -65,6 +65,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("key_prefix");
 
+                    b.Property<long?>("MaxConcurrentRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_concurrent_requests");
+
                     b.Property<long?>("MonthlyRequests")
                         .HasColumnType("INTEGER")
                         .HasColumnName("monthly_requests");
@@ -79,6 +83,22 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<long?>("RequestsPerHour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests_per_hour");
+
+                    b.Property<long?>("RequestsPerMinute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests_per_minute");
+
+                    b.Property<long?>("TokensPerHour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("tokens_per_hour");
+
+                    b.Property<long?>("TokensPerMinute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("tokens_per_minute");
+
                     b.HasKey("Id")
                         .HasName("pk_api_keys");
 
@@ -87,6 +107,26 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasDatabaseName("ix_api_keys_key_hash");
 
                     b.ToTable("api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.InFlightRow", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_id");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_in_flight");
+
+                    b.ToTable("in_flight", (string)null);
                 });
 
             modelBuilder.Entity("OllamaQuota.Core.Data.SettingsRow", b =>
