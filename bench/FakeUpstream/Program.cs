@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -11,7 +12,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 //                                  asked for, then data: [DONE]; otherwise one chat.completion with usage
 //   GET  /api/version, /api/tags   for readiness checks
 // A query ?gap_ms=N (forwarded by every proxy as it is) waits N ms after the first chunk of a stream, so that a
-// time-to-first-chunk probe sees the first chunk apart from the rest.
+// time-to-first-chunk probe sees the first chunk apart from the rest; ?chunks=N streams N chunks instead of CHUNKS
+// (bench/growth.sh's stream lengths through one set of proxies).
 // Arguments: --port N (required), --chunks N (default 50). Each streamed chunk is written and flushed on its own,
 // as Ollama flushes each token. For the fair-share benchmark, as one model on a GPU box: --parallel N answers at most N
 // generations at once and queues the rest first come first served (Ollama's OLLAMA_NUM_PARALLEL and its queue), and
@@ -24,6 +26,7 @@ var tokenMs = Argument("--token-ms") is { } t ? int.Parse(t, CultureInfo.Invaria
 using var slots = Argument("--parallel") is { } n ? new SemaphoreSlim(int.Parse(n, CultureInfo.InvariantCulture)) : null;
 
 var payloads = new Payloads(chunks);
+var payloadsByLength = new ConcurrentDictionary<int, Payloads>();
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(kestrel =>
@@ -38,14 +41,14 @@ app.Run(async context =>
 {
     if (slots is null || !HttpMethods.IsPost(context.Request.Method))
     {
-        await Handle(context, payloads, tokenMs);
+        await Handle(context, PayloadsFor(context), tokenMs);
         return;
     }
 
     await slots.WaitAsync(context.RequestAborted);
     try
     {
-        await Handle(context, payloads, tokenMs);
+        await Handle(context, PayloadsFor(context), tokenMs);
     }
     finally
     {
@@ -54,6 +57,11 @@ app.Run(async context =>
 });
 Console.WriteLine($"fake upstream listening on 127.0.0.1:{port} ({chunks} chunks per stream{(slots is null ? "" : $", {slots.CurrentCount} at once")}{(tokenMs > 0 ? $", {tokenMs} ms a chunk" : "")})");
 await app.RunAsync();
+
+Payloads PayloadsFor(HttpContext context) =>
+    context.Request.QueryString.HasValue && int.TryParse(context.Request.Query["chunks"], CultureInfo.InvariantCulture, out var length) && length > 0
+        ? payloadsByLength.GetOrAdd(length, static n => new Payloads(n))
+        : payloads;
 
 static async Task Handle(HttpContext context, Payloads payloads, int tokenMs)
 {

@@ -27,18 +27,28 @@ public static class Bodies
         Save(directory, "chat-stream.json", new { model = "llama3", stream = true, messages = new[] { new { role = "user", content = Question } } });
         Save(directory, "sse.json", new { model = "llama3", stream = true, messages = new[] { new { role = "user", content = Question } } });
         Save(directory, "openai.json", new { model = "llama3", stream = false, messages = new[] { new { role = "user", content = Question } } });
-        Save(directory, "chat-100k.json", new
+        Save(directory, "chat-100k.json", Document(100 * 1024));
+
+        // bench/growth.sh's prompt sizes.
+        foreach (var (name, kilobytes) in new[] { ("1k", 1), ("10k", 10), ("1m", 1024) })
         {
-            model = "llama3",
-            stream = false,
-            messages = new[]
-            {
-                new { role = "system", content = "You summarise documents." },
-                new { role = "user", content = Prose(100 * 1024) },
-            },
-        });
+            Save(directory, $"chat-{name}.json", Document(kilobytes * 1024));
+        }
+
         return 0;
     }
+
+    /// <summary>A non-streamed chat asking to summarise a document of about <paramref name="bytes"/> bytes.</summary>
+    private static object Document(int bytes) => new
+    {
+        model = "llama3",
+        stream = false,
+        messages = new[]
+        {
+            new { role = "system", content = "You summarise documents." },
+            new { role = "user", content = Prose(bytes) },
+        },
+    };
 
     /// <summary>Deterministic English-like text of about <paramref name="bytes"/> bytes: words, punctuation, line breaks.</summary>
     private static string Prose(int bytes)

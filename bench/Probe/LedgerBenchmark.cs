@@ -58,5 +58,8 @@ public static class LedgerBenchmark
     {
         public Task<KeyUsage> LoadAsync(Guid keyId, DateOnly today, CancellationToken cancellationToken) =>
             Task.FromResult(new KeyUsage(new UsageTotals(0, 0, 0), new UsageTotals(0, 0, 0)));
+
+        public Task<UsageTotals> LoadWindowAsync(Guid keyId, QuotaWindow window, CancellationToken cancellationToken) =>
+            Task.FromResult(new UsageTotals(0, 0, 0));
     }
 }
