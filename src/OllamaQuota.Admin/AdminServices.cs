@@ -32,6 +32,7 @@ public static class AdminServices
         services.AddSingleton<KeyChangeNotifier>();
         builder.AddKeyChangePublishing();
         services.AddSingleton<FailedLoginThrottle>();
+        services.AddAdminForwardedHeaders();
         services.AddHttpClient(OllamaApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
 
         services.ConfigureHttpJsonOptions(json =>

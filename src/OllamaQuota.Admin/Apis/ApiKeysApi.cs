@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Admin.Audit;
+using OllamaQuota.Core.Audit;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Models;
@@ -15,7 +18,7 @@ public static class ApiKeysApi
 
     private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
 
-    private static readonly string[] UpdateFields = [AllowedModelsField, .. ApiKeyRules.LimitFields];
+    private static readonly string[] UpdateFields = ["expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
 
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
     {
@@ -24,14 +27,19 @@ public static class ApiKeysApi
         keys.MapPost("/", CreateKey).WithName("CreateApiKey");
         keys.MapPut("/{id:guid}/deactivate", DeactivateKey).WithName("DeactivateApiKey");
         keys.MapPatch("/{id:guid}/quota", UpdateQuota).WithName("UpdateApiKeyQuota");
+        keys.MapApiKeyLifecycleApi();
         return api;
     }
 
+    /// <param name="includeDeleted">Deleted keys are left out unless asked for.</param>
     public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(
-        IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, CancellationToken cancellationToken)
+        IDbContextFactory<QuotaDbContext> contexts,
+        QuotaCalendar calendar,
+        CancellationToken cancellationToken,
+        [FromQuery(Name = "include_deleted")] bool includeDeleted = false)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var keys = await db.ApiKeys.AsNoTracking().ToListAsync(cancellationToken);
+        var keys = await db.ApiKeys.AsNoTracking().Where(k => includeDeleted || k.DeletedAt == null).ToListAsync(cancellationToken);
         var usage = await UsageRollups.TotalsAsync(db, calendar.Today, null, cancellationToken);
         var now = calendar.UtcNow;
         var response = keys
@@ -42,13 +50,13 @@ public static class ApiKeysApi
     }
 
     public static async Task<Results<Created<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(
-        HttpRequest request,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, CreateFields, cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(http.Request, options.Value.MaxBodyBytes, CreateFields, cancellationToken);
         if (fields is null)
         {
             return error!;
@@ -83,6 +91,7 @@ public static class ApiKeysApi
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ApiKeys.Add(record);
+        AuditTrail.Record(db, AuditCaller.Of(http), AuditActions.KeyCreate, AuditSnapshots.Target(record), null, AuditSnapshots.Of(record, now), now);
         await db.SaveChangesAsync(cancellationToken);
 
         return TypedResults.Created($"/api/api-keys/{record.Id}", ApiKeyResponse.From(record, KeyUsage.Zero, now, plaintext));
@@ -90,46 +99,58 @@ public static class ApiKeysApi
 
     public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> DeactivateKey(
         Guid id,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         KeyChangeNotifier notifier,
         CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var now = calendar.UtcNow;
+        var (key, before, problem) = await KeyChanges.FindAsync(db, id, now, cancellationToken);
         if (key is null)
         {
-            return NotFound(id);
+            return problem!;
         }
 
-        var now = calendar.UtcNow;
         if (key.IsActive)
         {
             key.IsActive = false;
             key.DeactivatedAt = now;
-            await db.SaveChangesAsync(cancellationToken);
-            await notifier.KeyChangedAsync(db, key, cancellationToken);
+            await KeyChanges.SaveAsync(db, key, before!, AuditActions.KeyDeactivate, http, now, notifier, cancellationToken);
         }
 
         return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
     }
 
+    /// <summary>Changes the named limits, allowed models and expiry; giving a new expiry revives an expired key.</summary>
     public static async Task<Results<Ok<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateQuota(
         Guid id,
-        HttpRequest request,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         KeyChangeNotifier notifier,
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, UpdateFields, cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(http.Request, options.Value.MaxBodyBytes, UpdateFields, cancellationToken);
         if (fields is null)
         {
             return error!;
         }
 
+        var now = calendar.UtcNow;
         var changes = new List<Action<ApiKey>>();
+        if (fields.TryGetInstant("expires_at", out var expiresAt))
+        {
+            if (ApiKeyRules.CheckExpiry(expiresAt, now) is { } expiryError)
+            {
+                fields.AddError("expires_at", expiryError);
+            }
+
+            changes.Add(k => k.ExpiresAt = expiresAt);
+        }
+
         if (fields.TryGetLimit("daily_tokens", out var dailyTokens))
         {
             changes.Add(k => k.DailyTokens = dailyTokens);
@@ -166,15 +187,14 @@ public static class ApiKeysApi
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var (key, before, problem) = await KeyChanges.FindAsync(db, id, now, cancellationToken);
         if (key is null)
         {
-            return NotFound(id);
+            return problem!;
         }
 
         changes.ForEach(change => change(key));
-        await db.SaveChangesAsync(cancellationToken);
-        await notifier.KeyChangedAsync(db, key, cancellationToken);
+        await KeyChanges.SaveAsync(db, key, before!, AuditActions.KeyUpdate, http, now, notifier, cancellationToken);
 
         return TypedResults.Ok(await WithUsageAsync(db, key, calendar, cancellationToken));
     }
@@ -201,7 +221,7 @@ public static class ApiKeysApi
     internal static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no API key with id {id}.");
 
-    private static async Task<ApiKeyResponse> WithUsageAsync(
+    internal static async Task<ApiKeyResponse> WithUsageAsync(
         QuotaDbContext db, ApiKey key, QuotaCalendar calendar, CancellationToken cancellationToken)
     {
         var usage = await UsageRollups.TotalsAsync(db, calendar.Today, [key.Id], cancellationToken);
