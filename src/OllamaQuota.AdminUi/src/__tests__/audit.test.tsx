@@ -23,7 +23,7 @@ const page1 = {
   ],
   next_cursor: 'c2',
 };
-const page2 = { items: [event({ id: 1, action: 'api_key.create', after: { name: 'alpha', daily_tokens: 1000 } })], next_cursor: null };
+const page2 = { items: [event({ id: 1, action: 'api_key.create', after: { name: 'alpha', daily_tokens: 1000, expires_at: null, deactivated_at: null } })], next_cursor: null };
 
 describe('audit log', () => {
   it('lists changes newest first, before → after in words, and pages older and newer', async () => {
@@ -48,6 +48,8 @@ describe('audit log', () => {
     await user.click(screen.getByTestId('audit-older'));
     await waitFor(() => expect(screen.getAllByTestId('audit-row')).toHaveLength(1));
     expect(screen.getByTestId('audit-changes')).toHaveTextContent('Name: alpha');
+    expect(screen.getByTestId('audit-changes')).toHaveTextContent('Expires: never');
+    expect(screen.getByTestId('audit-changes')).not.toHaveTextContent('Deactivated');
     expect(screen.getByTestId('audit-changes')).not.toHaveTextContent('→');
     expect(screen.getByTestId('audit-older')).toBeDisabled();
 

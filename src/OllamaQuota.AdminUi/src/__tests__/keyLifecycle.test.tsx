@@ -140,4 +140,18 @@ describe('reactivate and delete', () => {
     await waitFor(() => expect(screen.getAllByTestId('key-row').map((r) => r.getAttribute('data-key-name'))).toEqual(['bravo']));
     expect(calls.some((c) => c.path === '/api/api-keys?include_deleted=true')).toBe(true);
   });
+
+  it('offers the deleted keys when every key is deleted', async () => {
+    const gone = makeKey({ name: 'gone', status: 'deleted', deleted_at: '2026-11-20T10:00:00Z' });
+    mockApi({ 'GET /api/api-keys?include_deleted=true': { body: [gone] }, 'GET /api/api-keys': { body: [] } });
+    const user = userEvent.setup();
+    renderApp();
+    await screen.findByTestId('keys-empty');
+
+    await user.click(screen.getByTestId('keys-show-deleted'));
+
+    await waitFor(() => expect(rowOf('gone')).toHaveAttribute('data-status', 'deleted'));
+    expect(screen.getByTestId('keys-status-filter')).toHaveValue('deleted');
+    expect(within(rowOf('gone')).queryByRole('button')).toBeNull();
+  });
 });

@@ -7,12 +7,17 @@ export interface Change {
   after: unknown;
 }
 
-/** The fields an event changed, in a stable order; on create (no before) every field it was created with. */
+/**
+ * The fields an event changed, in a stable order; on create (no before) the fields it was created with, less those
+ * still empty where empty says nothing (no deactivation, no rotation yet).
+ */
 export function changesOf(event: AuditEvent): Change[] {
   const before = event.before ?? {};
   const after = event.after ?? {};
   const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return fields.map((field) => ({ field, before: before[field], after: after[field] }));
+  return fields
+    .map((field) => ({ field, before: before[field], after: after[field] }))
+    .filter((c) => event.before || c.after != null || c.field in NULL_MEANS);
 }
 
 const FIELD_LABELS: Record<string, MessageKey> = {

@@ -49,6 +49,7 @@ export const de: Record<MessageKey, string> = {
   'keys.empty': 'Noch keine API-Schlüssel.',
   'keys.emptyHint': 'Erstellen Sie den ersten Schlüssel, damit ein Client den Proxy nutzen kann.',
   'keys.noMatch': 'Kein Schlüssel passt zum Filter.',
+  'keys.showDeleted': 'Gelöschte Schlüssel zeigen',
   'keys.clearFilter': 'Filter zurücksetzen',
   'keys.loadError': 'Die Schlüssel konnten nicht geladen werden.',
   'keys.refresh': 'Aktualisieren',

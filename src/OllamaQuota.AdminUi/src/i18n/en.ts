@@ -47,6 +47,7 @@ export const en = {
   'keys.empty': 'No API keys yet.',
   'keys.emptyHint': 'Create the first key to let a client use the proxy.',
   'keys.noMatch': 'No keys match the filter.',
+  'keys.showDeleted': 'Show deleted keys',
   'keys.clearFilter': 'Clear filter',
   'keys.loadError': 'Could not load the keys.',
   'keys.refresh': 'Refresh',

@@ -181,6 +181,17 @@ export function KeysPage() {
           <p className="muted">{t('keys.emptyHint')}</p>
           <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
             {t('keys.create')}
+          </button>{' '}
+          <button
+            type="button"
+            className="btn btn-ghost"
+            onClick={() => {
+              showDeleted();
+              setStatus('deleted');
+            }}
+            data-testid="keys-show-deleted"
+          >
+            {t('keys.showDeleted')}
           </button>
         </Empty>
       ) : keys && rows.length === 0 ? (
