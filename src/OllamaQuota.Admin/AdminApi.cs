@@ -15,6 +15,7 @@ public static class AdminApi
         api.MapSettingsApi();
         api.MapOllamaApi();
         api.MapProxyInfoApi();
+        api.MapAuditApi();
         return app;
     }
 }

@@ -24,6 +24,13 @@ public sealed class AdminOptions
 
     public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// <c>ADMIN_TRUSTED_PROXIES</c>, comma-separated addresses or CIDR networks of reverse proxies in front of the
+    /// Admin. Only connections from these may name the client in <c>X-Forwarded-For</c> (for the audit log and the
+    /// failed-login throttle); with none set, the header is ignored and the connection's peer is the caller.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
     /// <summary>The largest request body the Admin API reads.</summary>
     public int MaxBodyBytes { get; set; } = 64 * 1024;
 
@@ -33,6 +40,11 @@ public sealed class AdminOptions
         if (configuration["ALLOWED_ORIGINS"] is { Length: > 0 } origins)
         {
             options.AllowedOrigins = origins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        if (configuration["ADMIN_TRUSTED_PROXIES"] is { Length: > 0 } proxies)
+        {
+            options.TrustedProxies = proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         }
 
         options.ProxyPublicUrl = configuration["PROXY_PUBLIC_URL"] is { Length: > 0 } url ? url.TrimEnd('/') : null;
@@ -62,6 +74,14 @@ internal sealed class AdminOptionsValidation : IValidateOptions<AdminOptions>
             if (!Uri.TryCreate(origin, UriKind.Absolute, out _))
             {
                 failures.Add($"ALLOWED_ORIGINS contains '{origin}', which is not an absolute origin such as http://localhost:5173.");
+            }
+        }
+
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (!AdminForwardedHeaders.TryParseNetwork(proxy, out _))
+            {
+                failures.Add($"ADMIN_TRUSTED_PROXIES contains '{proxy}', which is neither an IP address nor a CIDR network such as 10.0.0.0/8.");
             }
         }
 

@@ -36,6 +36,7 @@ public static class AdminServices
             provider.GetRequiredService<QuotaCalendar>(), provider.GetRequiredService<TimeProvider>(),
             provider.GetService<StackExchange.Redis.IConnectionMultiplexer>()));
         services.AddSingleton<FailedLoginThrottle>();
+        services.AddAdminForwardedHeaders();
         services.AddHttpClient(OllamaApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
 
         services.ConfigureHttpJsonOptions(json =>

@@ -14,6 +14,7 @@ return await StartupErrors.RunOrExplainAsync(async () =>
     builder.AddAdmin();
 
     var app = builder.Build();
+    app.UseForwardedHeaders();
     app.UseCors();
     app.MapDefaultEndpoints();
     app.MapAdminApi();

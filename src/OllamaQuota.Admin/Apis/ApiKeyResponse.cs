@@ -6,7 +6,11 @@ using OllamaQuota.Core.Usage;
 
 namespace OllamaQuota.Admin.Apis;
 
-/// <summary>A key as the Admin API shows it: never the hash; the plaintext only in the response that created it.</summary>
+/// <summary>
+/// A key as the Admin API shows it: never a hash; the plaintext only in the response that created or rotated it.
+/// </summary>
+/// <param name="PreviousKeyPrefix">The prefix of the secret the last rotation replaced.</param>
+/// <param name="PreviousKeyExpiresAt">When that secret stopped or stops working: the end of its grace period.</param>
 public sealed record ApiKeyResponse(
     Guid Id,
     string Name,
@@ -15,6 +19,10 @@ public sealed record ApiKeyResponse(
     DateTime CreatedAt,
     DateTime? ExpiresAt,
     DateTime? DeactivatedAt,
+    DateTime? DeletedAt,
+    DateTime? RotatedAt,
+    string? PreviousKeyPrefix,
+    DateTime? PreviousKeyExpiresAt,
     long? DailyTokens,
     long? MonthlyTokens,
     long? DailyRequests,
@@ -38,6 +46,10 @@ public sealed record ApiKeyResponse(
         key.CreatedAt,
         key.ExpiresAt,
         key.DeactivatedAt,
+        key.DeletedAt,
+        key.RotatedAt,
+        key.PreviousKeyPrefix,
+        key.PreviousKeyExpiresAt,
         key.DailyTokens,
         key.MonthlyTokens,
         key.DailyRequests,

@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Admin.Activity;
+using OllamaQuota.Admin.Audit;
+using OllamaQuota.Core.Audit;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Models;
@@ -16,7 +19,7 @@ public static class ApiKeysApi
 
     private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
 
-    private static readonly string[] UpdateFields = [AllowedModelsField, .. ApiKeyRules.LimitFields];
+    private static readonly string[] UpdateFields = ["expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
 
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
     {
@@ -25,14 +28,20 @@ public static class ApiKeysApi
         keys.MapPost("/", CreateKey).WithName("CreateApiKey");
         keys.MapPut("/{id:guid}/deactivate", DeactivateKey).WithName("DeactivateApiKey");
         keys.MapPatch("/{id:guid}/quota", UpdateQuota).WithName("UpdateApiKeyQuota");
+        keys.MapApiKeyLifecycleApi();
         return api;
     }
 
+    /// <param name="includeDeleted">Deleted keys are left out unless asked for.</param>
     public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(
-        IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
+        IDbContextFactory<QuotaDbContext> contexts,
+        QuotaCalendar calendar,
+        KeyActivityReader activity,
+        CancellationToken cancellationToken,
+        [FromQuery(Name = "include_deleted")] bool includeDeleted = false)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var keys = await db.ApiKeys.AsNoTracking().ToListAsync(cancellationToken);
+        var keys = await db.ApiKeys.AsNoTracking().Where(k => includeDeleted || k.DeletedAt == null).ToListAsync(cancellationToken);
         var activities = await activity.ReadAsync(db, null, cancellationToken);
         var now = calendar.UtcNow;
         var response = keys
@@ -43,13 +52,13 @@ public static class ApiKeysApi
     }
 
     public static async Task<Results<Created<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(
-        HttpRequest request,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, CreateFields, cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(http.Request, options.Value.MaxBodyBytes, CreateFields, cancellationToken);
         if (fields is null)
         {
             return error!;
@@ -89,6 +98,7 @@ public static class ApiKeysApi
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ApiKeys.Add(record);
+        AuditTrail.Record(db, AuditCaller.Of(http), AuditActions.KeyCreate, AuditSnapshots.Target(record), null, AuditSnapshots.Of(record, now), now);
         await db.SaveChangesAsync(cancellationToken);
 
         return TypedResults.Created($"/api/api-keys/{record.Id}", ApiKeyResponse.From(record, KeyActivity.None, now, plaintext));
@@ -96,6 +106,7 @@ public static class ApiKeysApi
 
     public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> DeactivateKey(
         Guid id,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         KeyChangeNotifier notifier,
@@ -103,27 +114,27 @@ public static class ApiKeysApi
         CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var now = calendar.UtcNow;
+        var (key, before, problem) = await KeyChanges.FindAsync(db, id, now, cancellationToken);
         if (key is null)
         {
-            return NotFound(id);
+            return problem!;
         }
 
-        var now = calendar.UtcNow;
         if (key.IsActive)
         {
             key.IsActive = false;
             key.DeactivatedAt = now;
-            await db.SaveChangesAsync(cancellationToken);
-            await notifier.KeyChangedAsync(db, key, cancellationToken);
+            await KeyChanges.SaveAsync(db, key, before!, AuditActions.KeyDeactivate, http, now, notifier, cancellationToken);
         }
 
         return TypedResults.Ok(await WithActivityAsync(db, key, calendar, activity, cancellationToken));
     }
 
+    /// <summary>Changes the named limits, allowed models and expiry; giving a new expiry revives an expired key.</summary>
     public static async Task<Results<Ok<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateQuota(
         Guid id,
-        HttpRequest request,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
         QuotaCalendar calendar,
         KeyChangeNotifier notifier,
@@ -131,13 +142,24 @@ public static class ApiKeysApi
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, UpdateFields, cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(http.Request, options.Value.MaxBodyBytes, UpdateFields, cancellationToken);
         if (fields is null)
         {
             return error!;
         }
 
+        var now = calendar.UtcNow;
         var changes = new List<Action<ApiKey>>();
+        if (fields.TryGetInstant("expires_at", out var expiresAt))
+        {
+            if (ApiKeyRules.CheckExpiry(expiresAt, now) is { } expiryError)
+            {
+                fields.AddError("expires_at", expiryError);
+            }
+
+            changes.Add(k => k.ExpiresAt = expiresAt);
+        }
+
         foreach (var kind in QuotaLimitKindExtensions.All)
         {
             if (fields.TryGetLimit(kind.ToWire(), out var value))
@@ -162,15 +184,14 @@ public static class ApiKeysApi
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var (key, before, problem) = await KeyChanges.FindAsync(db, id, now, cancellationToken);
         if (key is null)
         {
-            return NotFound(id);
+            return problem!;
         }
 
         changes.ForEach(change => change(key));
-        await db.SaveChangesAsync(cancellationToken);
-        await notifier.KeyChangedAsync(db, key, cancellationToken);
+        await KeyChanges.SaveAsync(db, key, before!, AuditActions.KeyUpdate, http, now, notifier, cancellationToken);
 
         return TypedResults.Ok(await WithActivityAsync(db, key, calendar, activity, cancellationToken));
     }
@@ -197,7 +218,7 @@ public static class ApiKeysApi
     internal static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no API key with id {id}.");
 
-    private static async Task<ApiKeyResponse> WithActivityAsync(
+    internal static async Task<ApiKeyResponse> WithActivityAsync(
         QuotaDbContext db, ApiKey key, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
     {
         var activities = await activity.ReadAsync(db, [key.Id], cancellationToken);

@@ -13,12 +13,17 @@ namespace OllamaQuota.Admin.Apis;
 internal static class JsonBody
 {
     private static async Task<(JsonElement Body, ProblemHttpResult? Error)> ReadObjectAsync(
-        HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+        HttpRequest request, int maxBytes, bool optional, CancellationToken cancellationToken)
     {
         using var body = await BoundedBody.ReadAsync(request, maxBytes, cancellationToken);
         if (body is null)
         {
             return (default, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body is larger than {maxBytes} bytes."));
+        }
+
+        if (optional && body.Length == 0)
+        {
+            return (JsonElement.Parse("{}"), null);
         }
 
         var (document, invalid) = StrictJson.Parse(body.Memory);
@@ -35,11 +40,20 @@ internal static class JsonBody
         }
     }
 
-    /// <summary>The body's fields, every property not in <paramref name="knownFields"/> already an error.</summary>
-    public static async Task<(JsonFields? Fields, ProblemHttpResult? Error)> ReadFieldsAsync(
-        HttpRequest request, int maxBytes, IEnumerable<string> knownFields, CancellationToken cancellationToken)
+    /// <summary>The body's fields, every property not in <c>knownFields</c> already an error.</summary>
+    public static Task<(JsonFields? Fields, ProblemHttpResult? Error)> ReadFieldsAsync(
+        HttpRequest request, int maxBytes, IEnumerable<string> knownFields, CancellationToken cancellationToken) =>
+        ReadFieldsAsync(request, maxBytes, knownFields, optional: false, cancellationToken);
+
+    /// <summary>As <see cref="ReadFieldsAsync(HttpRequest, int, IEnumerable{string}, CancellationToken)"/>, an empty body read as no fields.</summary>
+    public static Task<(JsonFields? Fields, ProblemHttpResult? Error)> ReadOptionalFieldsAsync(
+        HttpRequest request, int maxBytes, IEnumerable<string> knownFields, CancellationToken cancellationToken) =>
+        ReadFieldsAsync(request, maxBytes, knownFields, optional: true, cancellationToken);
+
+    private static async Task<(JsonFields? Fields, ProblemHttpResult? Error)> ReadFieldsAsync(
+        HttpRequest request, int maxBytes, IEnumerable<string> knownFields, bool optional, CancellationToken cancellationToken)
     {
-        var (body, error) = await ReadObjectAsync(request, maxBytes, cancellationToken);
+        var (body, error) = await ReadObjectAsync(request, maxBytes, optional, cancellationToken);
         if (error is not null)
         {
             return (null, error);

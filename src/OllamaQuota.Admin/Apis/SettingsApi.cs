@@ -2,8 +2,11 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Admin.Audit;
+using OllamaQuota.Core.Audit;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
+using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Settings;
 
 namespace OllamaQuota.Admin.Apis;
@@ -58,13 +61,14 @@ public static class SettingsApi
 
     /// <summary>Any field may be left out, and a guardrail set to null is off; what is sent must be valid or nothing changes.</summary>
     public static async Task<Results<Ok<SettingsResponse>, ValidationProblem, ProblemHttpResult>> UpdateSettings(
-        HttpRequest request,
+        HttpContext http,
         IDbContextFactory<QuotaDbContext> contexts,
+        QuotaCalendar calendar,
         KeyChangeNotifier notifier,
         IOptions<AdminOptions> options,
         CancellationToken cancellationToken)
     {
-        var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, Fields, cancellationToken);
+        var (fields, error) = await JsonBody.ReadFieldsAsync(http.Request, options.Value.MaxBodyBytes, Fields, cancellationToken);
         if (fields is null)
         {
             return error!;
@@ -162,9 +166,15 @@ public static class SettingsApi
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await db.Settings.SingleAsync(cancellationToken);
+        var before = AuditSnapshots.Of(row);
         changes.ForEach(change => change(row));
-        await db.SaveChangesAsync(cancellationToken);
-        await notifier.SettingsChangedAsync(db, cancellationToken);
+        var now = calendar.UtcNow;
+        if (AuditTrail.Record(db, AuditCaller.Of(http), AuditActions.SettingsUpdate, AuditSnapshots.Settings, before, AuditSnapshots.Of(row), now))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await notifier.SettingsChangedAsync(db, cancellationToken);
+        }
+
         return TypedResults.Ok(SettingsResponse.From(row));
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Admin.Audit;
+using OllamaQuota.Core.Audit;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
 using OllamaQuota.Core.Keys;
@@ -86,6 +88,7 @@ public static class AdminCommands
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             db.ApiKeys.Add(key);
+            AuditTrail.Record(db, AuditActor.CommandLine, AuditActions.KeyCreate, AuditSnapshots.Target(key), null, AuditSnapshots.Of(key, now), now);
             await db.SaveChangesAsync(cancellationToken);
         }
 

@@ -21,6 +21,7 @@ const usage = (req, p, c) => ({ requests: req, prompt_tokens: p, completion_toke
 const key = (name, extra) => ({
   id: randomUUID(), name, key_prefix: 'sk-' + randomBytes(6).toString('base64url').slice(0, 8), status: 'active',
   created_at: iso(now - 40 * day), expires_at: null, deactivated_at: null,
+  deleted_at: null, rotated_at: null, previous_key_prefix: null, previous_key_expires_at: null, allowed_models: [],
   daily_tokens: null, monthly_tokens: null, daily_requests: null, monthly_requests: null,
   requests_per_minute: null, tokens_per_minute: null, requests_per_hour: null, tokens_per_hour: null, max_concurrent_requests: null,
   usage: { today: usage(0, 0, 0), month: usage(0, 0, 0), hour: usage(0, 0, 0), minute: usage(0, 0, 0) }, in_flight: 0, ...extra,
@@ -37,6 +38,20 @@ const keys = [
   key('bob-test', { created_at: iso(now - 90 * day), status: 'deactivated', deactivated_at: iso(now - 20 * day), daily_tokens: 10000 }),
   key('hackathon', { created_at: iso(now - 70 * day), status: 'expired', expires_at: iso(now - 5 * day), monthly_tokens: 500000, usage: { today: usage(0, 0, 0), month: usage(41, 9000, 5200) } }),
 ];
+// The audit log, newest last; each entry keeps only the fields that changed, as the Admin does.
+const audit = [];
+const auditFields = (k) => { const { id, usage, key: _secret, ...rest } = k; return rest; };
+function record(action, target, before, after) {
+  const changed = (a, b) => Object.keys({ ...a, ...b }).filter((f) => JSON.stringify(a?.[f]) !== JSON.stringify(b?.[f]));
+  const fields = before ? changed(before, after) : Object.keys(after);
+  if (fields.length === 0) return;
+  const pick = (o) => Object.fromEntries(fields.map((f) => [f, o[f] ?? null]));
+  audit.push({
+    id: audit.length + 1, occurred_at: iso(Date.now()), actor: 'admin', caller_address: '127.0.0.1', action,
+    target_type: target ? 'api_key' : 'settings', target_id: target?.id ?? null, target_name: target?.name ?? null,
+    before: before ? pick(before) : null, after: pick(after),
+  });
+}
 let settings = {
   ollama_url: 'http://localhost:11434',
   default_model: 'llama3.1:8b',
@@ -90,7 +105,24 @@ async function api(req, res, url) {
   const p = url.pathname;
   let m;
   if (p === '/api/settings' && req.method === 'GET') return send(res, 200, settings);
-  if (p === '/api/settings' && req.method === 'PUT') return send(res, 200, (settings = { ...settings, ...(await readBody(req)) }));
+  if (p === '/api/settings' && req.method === 'PUT') {
+    const before = settings;
+    settings = { ...settings, ...(await readBody(req)) };
+    record('settings.update', null, before, settings);
+    return send(res, 200, settings);
+  }
+  if (p === '/api/audit') {
+    const q = url.searchParams;
+    const size = Number(q.get('page_size') ?? 50);
+    const from = q.get('from') ? Date.parse(q.get('from')) : -Infinity;
+    const to = q.get('to') ? Date.parse(q.get('to')) : Infinity;
+    const matching = audit.slice().reverse().filter((e) =>
+      (!q.get('action') || e.action === q.get('action')) && (!q.get('target_id') || e.target_id === q.get('target_id')) &&
+      Date.parse(e.occurred_at) >= from && Date.parse(e.occurred_at) < to);
+    const start = q.get('cursor') ? matching.findIndex((e) => e.id === Number(q.get('cursor'))) + 1 : 0;
+    const items = matching.slice(start, start + size);
+    return send(res, 200, { items, next_cursor: start + size < matching.length ? String(items.at(-1).id) : null });
+  }
   if (p === '/api/settings/test-connection') {
     const { ollama_url } = await readBody(req);
     return ollama_url.includes('11434') ? send(res, 200, { version: '0.12.3' }) : problem(res, 502, 'Bad Gateway', `Could not connect to ${ollama_url}.`);
@@ -100,7 +132,9 @@ async function api(req, res, url) {
     const base = `http://${(req.headers.host ?? 'localhost').split(':')[0]}:8000`;
     return send(res, 200, { base_url: base, openai_base_url: `${base}/v1`, examples: {} });
   }
-  if (p === '/api/api-keys' && req.method === 'GET') return send(res, 200, keys);
+  if (p === '/api/api-keys' && req.method === 'GET') {
+    return send(res, 200, url.searchParams.get('include_deleted') === 'true' ? keys : keys.filter((k) => k.status !== 'deleted'));
+  }
   if (p === '/api/api-keys' && req.method === 'POST') {
     const b = await readBody(req);
     if (!b.name?.trim()) return problem(res, 400, 'Validation failed', 'One or more fields are invalid.', { name: ['The name is required.'] });
@@ -110,21 +144,41 @@ async function api(req, res, url) {
     const plaintext = 'sk-' + randomBytes(24).toString('base64url');
     const k = key(b.name, { key_prefix: plaintext.slice(0, 11), created_at: iso(Date.now()), expires_at: b.expires_at ?? null, ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, b[f] ?? null])) });
     keys.push(k);
+    record('api_key.create', k, null, auditFields(k));
     return send(res, 201, { ...k, key: plaintext });
   }
-  if ((m = p.match(/^\/api\/api-keys\/([^/]+)\/(deactivate|quota|usage\/daily|usage\/monthly)$/))) {
+  if ((m = p.match(/^\/api\/api-keys\/([^/]+)(?:\/(deactivate|reactivate|rotate|quota|usage\/daily|usage\/monthly))?$/))) {
     const k = keys.find((x) => x.id === m[1]);
     if (!k) return problem(res, 404, 'Not Found', 'No such key.');
-    if (m[2] === 'deactivate') Object.assign(k, { status: 'deactivated', deactivated_at: iso(Date.now()) });
-    if (m[2] === 'quota') {
+    const change = m[2] ?? (req.method === 'DELETE' ? 'delete' : null);
+    if (k.status === 'deleted' && ['deactivate', 'reactivate', 'rotate', 'quota'].includes(change)) {
+      return problem(res, 409, 'Key deleted', `The API key ${k.id} is deleted and can no longer be changed.`);
+    }
+    const before = auditFields(k);
+    const at = iso(Date.now());
+    let plaintext;
+    if (change === 'deactivate' && k.status !== 'deactivated') Object.assign(k, { status: 'deactivated', deactivated_at: at });
+    if (change === 'reactivate' && k.status === 'deactivated') Object.assign(k, { status: k.expires_at && Date.parse(k.expires_at) <= Date.now() ? 'expired' : 'active', deactivated_at: null });
+    if (change === 'delete' && k.status !== 'deleted') Object.assign(k, { status: 'deleted', deleted_at: at });
+    if (change === 'quota') {
       const b = await readBody(req);
       const invalid = limitErrors(b);
       if (Object.keys(invalid).length) return problem(res, 400, 'The quota was not changed.', undefined, invalid);
       Object.assign(k, b);
     }
+    if (change === 'rotate') {
+      const { grace_hours: hours = 24 } = await readBody(req);
+      if (!Number.isInteger(hours) || hours < 0 || hours > 720) {
+        return problem(res, 400, 'The key was not rotated.', undefined, { grace_hours: ['must be a whole number of hours from 0 (revoke the old key now) to 720'] });
+      }
+      plaintext = 'sk-' + randomBytes(24).toString('base64url');
+      Object.assign(k, { previous_key_prefix: k.key_prefix, previous_key_expires_at: iso(Date.now() + hours * 3_600_000), key_prefix: plaintext.slice(0, 11), rotated_at: at });
+    }
+    const action = { deactivate: 'api_key.deactivate', reactivate: 'api_key.reactivate', rotate: 'api_key.rotate', quota: 'api_key.update', delete: 'api_key.delete' }[change];
+    if (action) record(action, k, before, auditFields(k));
     if (m[2] === 'usage/daily') return send(res, 200, k.usage.month.tokens ? daily() : []);
     if (m[2] === 'usage/monthly') return send(res, 200, k.usage.month.tokens ? monthly() : []);
-    return send(res, 200, k);
+    return send(res, 200, plaintext ? { ...k, key: plaintext } : k);
   }
   return problem(res, 404, 'Not Found', `No route ${req.method} ${p}.`);
 }

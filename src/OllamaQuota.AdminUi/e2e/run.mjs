@@ -52,6 +52,11 @@ const CHECKS = [
   { id: 'edit-quota', title: 'f. edit daily_tokens; the table shows the new limit without a reload', needs: ['create-key'] },
   { id: 'deactivate', title: 'g. deactivate with confirmation; the status shows deactivated', needs: ['create-key'] },
   { id: 'proxy-refuses', title: 'h. the proxy answers 401 for the deactivated key within 2 s', needs: ['deactivate'] },
+  { id: 'reactivate', title: 'j. reactivate with confirmation; the proxy accepts the key again within 2 s', needs: ['proxy-refuses'] },
+  { id: 'rotate', title: 'k. rotate (24 h grace): the new key is shown once; old and new key both work through the proxy', needs: ['reactivate'] },
+  { id: 'rotate-revoke', title: 'l. rotate again with 0 h grace: the replaced key gets a 401 saying it was rotated within 2 s', needs: ['rotate'] },
+  { id: 'delete', title: 'm. delete from the key page; the proxy refuses it within 2 s; the list hides it, the deleted filter shows it', needs: ['rotate-revoke'] },
+  { id: 'audit', title: 'n. audit page: every change to the key, newest first, before → after, no secret anywhere', needs: ['delete'] },
   { id: 'settings', title: 'i. settings: test connection shows the fake\'s version; the model list is the fake\'s', needs: ['login'] },
   { id: 'browser-clean', title: 'no uncaught page errors; the plaintext key never reached the console', needs: ['login'] },
 ];
@@ -85,6 +90,11 @@ async function main() {
     await check('edit-quota', stepEditQuota);
     await check('deactivate', stepDeactivate);
     await check('proxy-refuses', stepProxyRefuses);
+    await check('reactivate', stepReactivate);
+    await check('rotate', stepRotate);
+    await check('rotate-revoke', stepRotateRevoke);
+    await check('delete', stepDelete);
+    await check('audit', stepAudit);
     await check('settings', stepSettings);
     await check('browser-clean', stepBrowserClean);
   } catch (e) {
@@ -351,21 +361,21 @@ async function stepCreateKey() {
   assertEq(await tid('key-in-flight', row).getAttribute('data-in-flight'), '0', 'key-in-flight data-in-flight');
 }
 
-async function plaintextLeaks() {
+async function plaintextLeaks(secret = ctx.plaintext) {
   const { page } = ctx;
   const found = [];
   const html = await page.content();
-  if (html.includes(ctx.plaintext)) found.push('page HTML');
-  const inputs = await page.evaluate((k) => [...document.querySelectorAll('input, textarea')].some((i) => i.value.includes(k)), ctx.plaintext);
+  if (html.includes(secret)) found.push('page HTML');
+  const inputs = await page.evaluate((k) => [...document.querySelectorAll('input, textarea')].some((i) => i.value.includes(k)), secret);
   if (inputs) found.push('an input value');
   const storage = await page.evaluate(() => {
     const dump = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => [s.key(i), s.getItem(s.key(i))]));
     return { session: dump(sessionStorage), local: dump(localStorage) };
   });
-  if (JSON.stringify(storage.session).includes(ctx.plaintext)) found.push('sessionStorage');
-  if (JSON.stringify(storage.local).includes(ctx.plaintext)) found.push('localStorage');
-  if (page.url().includes(ctx.plaintext)) found.push('the URL');
-  if (ctx.consoleLines.some((l) => l.includes(ctx.plaintext))) found.push('the console');
+  if (JSON.stringify(storage.session).includes(secret)) found.push('sessionStorage');
+  if (JSON.stringify(storage.local).includes(secret)) found.push('localStorage');
+  if (page.url().includes(secret)) found.push('the URL');
+  if (ctx.consoleLines.some((l) => l.includes(secret))) found.push('the console');
   return found;
 }
 
@@ -375,10 +385,10 @@ async function stepNoPlaintextLeak() {
   assert(found.length === 0, `the plaintext key is still in: ${found.join(', ')}`);
 }
 
-async function proxyPost(route, body) {
+async function proxyPost(route, body, key = ctx.plaintext) {
   const r = await fetch(`${ctx.proxyUrl}${route}`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${ctx.plaintext}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -569,6 +579,133 @@ async function stepProxyRefuses() {
   assert(typeof oj.error?.message === 'string', `the /v1 401 is not OpenAI-style {"error":{"message",…}}:\n${describe('/v1/chat/completions', o)}`);
 }
 
+const CHAT = { model: 'llama3', messages: [{ role: 'user', content: 'Hello again.' }], stream: false };
+
+/** Sends a chat with `key` until it answers `status` or 2 s have passed since `since`; returns the last answer. */
+async function proxyUntil(key, status, since) {
+  let r;
+  do {
+    r = await proxyPost('/api/chat', CHAT, key);
+    if (r.status === status) return r;
+    await sleep(100);
+  } while (Date.now() < since + 2000);
+  throw new Error(`no ${status} within 2 s (${Date.now() - since} ms); last answer:\n${describe('/api/chat', r)}`);
+}
+
+async function stepReactivate() {
+  const row = keyRow();
+  await tid('reactivate-button', row).click();
+  await tid('reactivate-dialog').waitFor();
+  await shot('reactivate-dialog');
+  await tid('reactivate-confirm').click();
+  await tid('reactivate-dialog').waitFor({ state: 'detached' });
+  const since = Date.now();
+  await ctx.page.locator(`[data-testid="key-row"][data-key-id="${ctx.keyId}"][data-status="active"]`).waitFor({ timeout: 5000 });
+  await proxyUntil(ctx.plaintext, 200, since);
+}
+
+/** Rotates the key from its row with `hours` of grace; returns the new plaintext the dialog showed. */
+async function rotateInUi(hours) {
+  const row = keyRow();
+  await tid('rotate-button', row).click();
+  await tid('rotate-dialog').waitFor();
+  assertEq(await tid('rotate-grace-hours').inputValue(), '24', 'rotate-grace-hours default');
+  await tid('rotate-grace-hours').fill(String(hours));
+  await shot(`rotate-dialog-${hours}h`);
+  await tid('rotate-confirm').click();
+  await tid('key-created-dialog').waitFor();
+  const plaintext = await tid('plaintext-key').inputValue();
+  assert(/^sk-[A-Za-z0-9_-]{20,}$/.test(plaintext), 'the rotated key does not look like a key');
+  await tid('key-created-done').click();
+  await tid('key-created-dialog').waitFor({ state: 'detached' });
+  ctx.rotatedKeys = [...(ctx.rotatedKeys ?? []), plaintext];
+  const found = await plaintextLeaks(plaintext);
+  assert(found.length === 0, `the rotated key is still in: ${found.join(', ')}`);
+  const prefix = (await tid('key-prefix', row).innerText()).replace(/[…\s.]+$/u, '');
+  assert(plaintext.startsWith(prefix), `the row's prefix "${prefix}" is not the new key's`);
+  return plaintext;
+}
+
+async function stepRotate() {
+  ctx.firstRotated = await rotateInUi(24);
+  assert(ctx.firstRotated !== ctx.plaintext, 'rotation gave the same key');
+  const oldKey = await proxyPost('/api/chat', CHAT, ctx.plaintext);
+  assertEq(oldKey.status, 200, `the replaced key within its grace period:\n${describe('/api/chat', oldKey)}\n`);
+  const newKey = await proxyPost('/api/chat', CHAT, ctx.firstRotated);
+  assertEq(newKey.status, 200, `the new key:\n${describe('/api/chat', newKey)}\n`);
+  const api = await adminApi('GET', '/api/api-keys');
+  const key = api.body.find((k) => k.id === ctx.keyId);
+  assertEq(key?.daily_tokens, NEW_DAILY_TOKENS, 'daily_tokens after rotation');
+  const graceHours = (Date.parse(key.previous_key_expires_at) - Date.now()) / 3_600_000;
+  assert(graceHours > 23.9 && graceHours <= 24, `the grace period ends in ${graceHours} h, not 24`);
+}
+
+async function stepRotateRevoke() {
+  ctx.secondRotated = await rotateInUi(0);
+  const since = Date.now();
+  const refused = await proxyUntil(ctx.firstRotated, 401, since);
+  assert(JSON.parse(refused.text).error.includes('rotated'), `the 401 does not say the key was rotated:\n${describe('/api/chat', refused)}`);
+  const current = await proxyPost('/api/chat', CHAT, ctx.secondRotated);
+  assertEq(current.status, 200, `the newest key:\n${describe('/api/chat', current)}\n`);
+}
+
+async function stepDelete() {
+  const { page } = ctx;
+  await tid('key-detail-button', keyRow()).click();
+  await tid('key-detail').waitFor();
+  await tid('delete-button').click();
+  await tid('delete-dialog').waitFor();
+  await shot('delete-dialog');
+  await tid('delete-confirm').click();
+  await tid('delete-dialog').waitFor({ state: 'detached' });
+  const since = Date.now();
+  await page.locator('[data-testid="key-status"][data-status="deleted"]').waitFor({ timeout: 5000 });
+  const refused = await proxyUntil(ctx.secondRotated, 401, since);
+  assert(JSON.parse(refused.text).error.includes('deleted'), `the 401 does not say the key was deleted:\n${describe('/api/chat', refused)}`);
+
+  await tid('back-to-keys').click();
+  await tid('keys-page').waitFor();
+  assertEq(await keyRow().count(), 0, 'rows of the deleted key in the default list');
+  // Its only key deleted, the page is empty and offers the deleted keys.
+  await tid('keys-show-deleted').click();
+  await page.locator(`[data-testid="key-row"][data-key-id="${ctx.keyId}"][data-status="deleted"]`).waitFor({ timeout: 5000 });
+  await tid('keys-status-filter').selectOption('all');
+  // The usage stays: the events of the key are still counted in the Admin's answer.
+  let used = null;
+  await poll(5000, async () => {
+    const api = await adminApi('GET', '/api/api-keys?include_deleted=true');
+    used = api.body.find((k) => k.id === ctx.keyId)?.usage.today.requests;
+    return used >= 6;
+  }, () => `the deleted key's usage today is ${used} requests (want at least 6)`);
+}
+
+async function stepAudit() {
+  const { page } = ctx;
+  await tid('nav-audit').click();
+  await tid('audit-page').waitFor();
+  await tid('audit-filter-target').fill(ctx.keyId);
+  await tid('audit-apply').click();
+  const rows = page.locator(`[data-testid="audit-row"][data-target-id="${ctx.keyId}"]`);
+  let actions = [];
+  const want = ['api_key.delete', 'api_key.rotate', 'api_key.rotate', 'api_key.reactivate', 'api_key.deactivate', 'api_key.update', 'api_key.create'];
+  await poll(5000, async () => {
+    actions = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
+    return JSON.stringify(actions) === JSON.stringify(want);
+  }, () => `audit rows for the key: ${JSON.stringify(actions)} (want ${JSON.stringify(want)})`);
+  const update = (await rows.nth(5).locator('[data-testid="audit-changes"]').innerText()).replace(/[,.\s\u202f]/g, '');
+  assert(update.includes(`${DAILY_TOKENS}→${NEW_DAILY_TOKENS}`), `the quota change reads "${update}"`);
+  assert((await rows.nth(0).locator('[data-testid="audit-by"]').innerText()).includes('127.0.0.1'), 'the caller address is missing');
+  await shot('audit-page');
+  const html = await page.content();
+  for (const secret of [ctx.plaintext, ...ctx.rotatedKeys]) {
+    assert(!html.includes(secret), 'a plaintext key is on the audit page');
+  }
+  const log = JSON.stringify((await adminApi('GET', '/api/audit?page_size=200')).body);
+  for (const secret of [ctx.plaintext, ...ctx.rotatedKeys]) {
+    assert(!log.includes(secret) && !log.includes(crypto.createHash('sha256').update(secret).digest('hex')), 'a key or its hash is in the audit log');
+  }
+}
+
 async function stepSettings() {
   const { page } = ctx;
   await tid('nav-settings').click();
@@ -602,9 +739,9 @@ async function stepSettings() {
 
 async function stepBrowserClean() {
   assert(ctx.pageErrors.length === 0, `uncaught page errors:\n${ctx.pageErrors.join('\n')}`);
-  if (ctx.plaintext) {
-    const found = await plaintextLeaks();
-    assert(found.length === 0, `at the end the plaintext key is in: ${found.join(', ')}`);
+  for (const secret of [ctx.plaintext, ...(ctx.rotatedKeys ?? [])].filter(Boolean)) {
+    const found = await plaintextLeaks(secret);
+    assert(found.length === 0, `at the end a plaintext key is in: ${found.join(', ')}`);
   }
   const errors = ctx.consoleLines.filter((l) => l.startsWith('error:'));
   if (errors.length) console.log(`   console errors (not failures):\n${indent(errors.join('\n'))}`);

@@ -1,4 +1,5 @@
 import { Suspense, lazy, useEffect, useRef } from 'react';
+import { AuditPage } from './audit/AuditPage';
 import { AuthProvider, useAuth } from './auth';
 import { Loading } from './components/feedback';
 import { LanguageSelect } from './components/LanguageSelect';
@@ -17,6 +18,7 @@ const KeyDetailPage = lazy(() => import('./keys/KeyDetailPage'));
 const NAV: { page: Route['page']; route: Route; label: MessageKey; testId: string }[] = [
   { page: 'keys', route: { page: 'keys' }, label: 'nav.keys', testId: 'nav-keys' },
   { page: 'settings', route: { page: 'settings' }, label: 'nav.settings', testId: 'nav-settings' },
+  { page: 'audit', route: { page: 'audit' }, label: 'nav.audit', testId: 'nav-audit' },
   { page: 'proxy', route: { page: 'proxy' }, label: 'nav.proxy', testId: 'nav-proxy' },
 ];
 
@@ -87,6 +89,7 @@ function Shell() {
         )}
         {route.page === 'settings' && <SettingsPage />}
         {route.page === 'proxy' && <ProxyInfoPage />}
+        {route.page === 'audit' && <AuditPage key={route.target ?? ''} target={route.target} />}
       </main>
     </div>
   );

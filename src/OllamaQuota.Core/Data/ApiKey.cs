@@ -17,6 +17,21 @@ public sealed class ApiKey
     public bool IsActive { get; set; } = true;
     public DateTime? DeactivatedAt { get; set; }
 
+    /// <summary>Set when the key is deleted: refused by proxies and hidden from lists, its usage kept.</summary>
+    public DateTime? DeletedAt { get; set; }
+
+    /// <summary>When the secret was last rotated; null if it never was.</summary>
+    public DateTime? RotatedAt { get; set; }
+
+    /// <summary>The hash of the secret a rotation replaced (unique), kept to honour its grace period and then to
+    /// refuse it saying it was rotated. Only the latest replaced secret is kept.</summary>
+    public string? PreviousKeyHash { get; set; }
+
+    public string? PreviousKeyPrefix { get; set; }
+
+    /// <summary>When the replaced secret stops working (the end of its grace period).</summary>
+    public DateTime? PreviousKeyExpiresAt { get; set; }
+
     // Each limit is null when unlimited.
     public long? DailyTokens { get; set; }
     public long? MonthlyTokens { get; set; }

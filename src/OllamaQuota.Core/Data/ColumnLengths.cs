@@ -34,4 +34,16 @@ public static class ColumnLengths
 
     /// <summary>A dead letter's error: the database's answer, cut to this many characters.</summary>
     public const int DeadLetterError = 2000;
+
+    /// <summary>Who made an audited change ("admin", "cli", later an owner's admin user).</summary>
+    public const int AuditActor = 200;
+
+    /// <summary>An IPv6 address in text is at most 45 characters; room for a zone id.</summary>
+    public const int CallerAddress = 64;
+
+    /// <summary>An audit action ("api_key.rotate") or target type ("api_key").</summary>
+    public const int AuditAction = 64;
+
+    /// <summary>An audited target's id: a key's GUID, later an owner's.</summary>
+    public const int AuditTargetId = 64;
 }

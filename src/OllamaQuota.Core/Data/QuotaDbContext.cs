@@ -12,6 +12,7 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
     public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
     public DbSet<UsageDeadLetter> UsageDeadLetters => Set<UsageDeadLetter>();
     public DbSet<InFlightRow> InFlight => Set<InFlightRow>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -22,6 +23,9 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             key.Property(k => k.KeyPrefix).HasMaxLength(ColumnLengths.KeyPrefix);
             key.Property(k => k.KeyHash).HasMaxLength(ColumnLengths.KeyHash);
             key.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ix_api_keys_key_hash");
+            key.Property(k => k.PreviousKeyPrefix).HasMaxLength(ColumnLengths.KeyPrefix);
+            key.Property(k => k.PreviousKeyHash).HasMaxLength(ColumnLengths.KeyHash);
+            key.HasIndex(k => k.PreviousKeyHash).IsUnique().HasDatabaseName("ix_api_keys_previous_key_hash");
             key.Property(k => k.AllowedModels).HasMaxLength(ColumnLengths.AllowedModels).HasConversion(JsonList.Converter, JsonList.Comparer);
         });
 
@@ -63,6 +67,23 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             inFlight.ToTable("in_flight");
             inFlight.HasKey(i => i.KeyId);
             inFlight.Property(i => i.KeyId).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<AuditEvent>(audit =>
+        {
+            audit.ToTable("audit_events");
+            audit.Property(a => a.Actor).HasMaxLength(ColumnLengths.AuditActor);
+            audit.Property(a => a.CallerAddress).HasMaxLength(ColumnLengths.CallerAddress);
+            audit.Property(a => a.Action).HasMaxLength(ColumnLengths.AuditAction);
+            audit.Property(a => a.TargetType).HasMaxLength(ColumnLengths.AuditAction);
+            audit.Property(a => a.TargetId).HasMaxLength(ColumnLengths.AuditTargetId);
+            audit.Property(a => a.TargetName).HasMaxLength(ColumnLengths.KeyName);
+
+            // Newest first, paged by (occurred_at, id): each filter the API offers has an index in that order, so a
+            // page is an index range scan however many rows the log holds.
+            audit.HasIndex(a => new { a.OccurredAt, a.Id }).HasDatabaseName("ix_audit_events_occurred_at_id");
+            audit.HasIndex(a => new { a.TargetId, a.OccurredAt, a.Id }).HasDatabaseName("ix_audit_events_target_id_occurred_at_id");
+            audit.HasIndex(a => new { a.Action, a.OccurredAt, a.Id }).HasDatabaseName("ix_audit_events_action_occurred_at_id");
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -7,13 +7,18 @@ public enum ApiKeyStatus
     Active,
     Deactivated,
     Expired,
+    Deleted,
 }
 
 public static class ApiKeyStatusExtensions
 {
-    /// <summary>Deactivation wins over expiry: a deactivated key stays deactivated after its expiry passes.</summary>
+    /// <summary>
+    /// Deletion wins over everything, and deactivation over expiry: a deactivated key stays deactivated after its
+    /// expiry passes.
+    /// </summary>
     public static ApiKeyStatus StatusAt(this ApiKey key, DateTime utcNow) =>
-        !key.IsActive ? ApiKeyStatus.Deactivated
+        key.DeletedAt is not null ? ApiKeyStatus.Deleted
+        : !key.IsActive ? ApiKeyStatus.Deactivated
         : key.ExpiresAt is { } expires && expires <= utcNow ? ApiKeyStatus.Expired
         : ApiKeyStatus.Active;
 
@@ -22,6 +27,7 @@ public static class ApiKeyStatusExtensions
         ApiKeyStatus.Active => "active",
         ApiKeyStatus.Deactivated => "deactivated",
         ApiKeyStatus.Expired => "expired",
+        ApiKeyStatus.Deleted => "deleted",
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 }

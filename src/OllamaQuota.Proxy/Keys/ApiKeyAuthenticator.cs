@@ -26,12 +26,23 @@ public sealed class ApiKeyAuthenticator(KeyCache cache, TimeProvider time)
             return AuthenticationResult.Fail("Invalid API key.");
         }
 
+        if (key.IsDeleted)
+        {
+            return AuthenticationResult.Fail("This API key has been deleted.");
+        }
+
         if (!key.IsActive)
         {
             return AuthenticationResult.Fail("This API key has been deactivated.");
         }
 
-        if (key.ExpiresAt is { } expires && expires <= time.GetUtcNow().UtcDateTime)
+        var now = time.GetUtcNow().UtcDateTime;
+        if (key.SecretRetiresAt is { } retires && retires <= now)
+        {
+            return AuthenticationResult.Fail("This API key has been rotated: use the new key that replaced it.");
+        }
+
+        if (key.ExpiresAt is { } expires && expires <= now)
         {
             return AuthenticationResult.Fail($"This API key expired at {expires.ToString("u", CultureInfo.InvariantCulture)}.");
         }

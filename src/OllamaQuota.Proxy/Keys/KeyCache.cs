@@ -62,10 +62,12 @@ public sealed class KeyCache(IDbContextFactory<QuotaDbContext> contexts, TimePro
             // Not the first caller's token: the lookup answers every caller waiting on it, and each of them stops
             // waiting on its own token; the command timeout bounds it.
             await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            // A rotated key answers to its current secret and, within and after its grace period, the one it replaced.
             var key = await db.ApiKeys.AsNoTracking()
-                .Where(k => k.KeyHash == keyHash)
+                .Where(k => k.KeyHash == keyHash || k.PreviousKeyHash == keyHash)
                 .Select(k => new CachedKey(
-                    k.Id, k.IsActive, k.ExpiresAt, new QuotaLimits(
+                    k.Id, k.IsActive, k.DeletedAt != null, k.ExpiresAt, k.KeyHash == keyHash ? null : k.PreviousKeyExpiresAt,
+                    new QuotaLimits(
                         k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests, k.RequestsPerMinute, k.TokensPerMinute,
                         k.RequestsPerHour, k.TokensPerHour, k.MaxConcurrentRequests),
                     ModelAccess.From(k.AllowedModels)))

@@ -48,6 +48,10 @@ public sealed class AdminProcessTests
         Assert.Equal(100, key.MonthlyRequests);
         Assert.Null(key.MonthlyTokens);
         Assert.Equal(["llama3.2:*", "qwen2.5:7b"], key.AllowedModels!);
+        var audit = await db.AuditEvents.SingleAsync();
+        Assert.Equal(("cli", null, "api_key.create", key.Id.ToString("D")), (audit.Actor, audit.CallerAddress, audit.Action, audit.TargetId));
+        Assert.DoesNotContain(plaintext, audit.After!, StringComparison.Ordinal);
+        Assert.DoesNotContain(key.KeyHash, audit.After!, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -77,6 +81,7 @@ public sealed class AdminProcessTests
         { "APP_TZ", "Mars/Olympus_Mons", "APP_TZ 'Mars/Olympus_Mons' is not a known time zone" },
         { "ADMIN_PORT", "eighty", "ADMIN_PORT 'eighty' is not a port number" },
         { "ALLOWED_ORIGINS", "not a url", "ALLOWED_ORIGINS contains 'not a url'" },
+        { "ADMIN_TRUSTED_PROXIES", "10.0.0.0/8, nginx", "ADMIN_TRUSTED_PROXIES contains 'nginx'" },
     };
 
     [Theory]

@@ -43,6 +43,42 @@ public sealed class ChangeNoticeTests
         clients.ForEach(c => c.Dispose());
     }
 
+    [Theory]
+    [InlineData("rotate", "rotated")]
+    [InlineData("delete", "deleted")]
+    public async Task AdminRotationWithoutGraceOrDeletion_WithRedis_CachedKeyRefusedByBothInstancesWithinOneSecond(string change, string message)
+    {
+        await using var redis = await RedisServerFixture.StartAsync();
+        await using var admin = await AdminHost.StartAsync(DatabaseKind.PostgreSql, new Dictionary<string, string?> { ["REDIS_URL"] = redis.ConnectionString });
+        await using var cluster = await ProxyCluster.StartAsync(settings: SlowPoll, databaseUrl: admin.DatabaseUrl, sharedRedis: redis);
+        var created = await (await admin.Client.PostAsJsonAsync("/api/api-keys", new { name = "change-me" })).Content.ReadFromJsonAsync<JsonElement>();
+        var clients = cluster.Proxies.Select(p => p.ClientFor(created.GetProperty("key").GetString()!)).ToList();
+        foreach (var client in clients)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await ChatAsync(client)).StatusCode);
+        }
+
+        var id = created.GetProperty("id").GetGuid();
+        var started = Stopwatch.StartNew();
+        (await (change == "rotate"
+            ? admin.Client.PostAsync($"/api/api-keys/{id}/rotate?grace_hours=0", null)
+            : admin.Client.DeleteAsync($"/api/api-keys/{id}"))).EnsureSuccessStatusCode();
+
+        foreach (var client in clients)
+        {
+            HttpResponseMessage response;
+            while ((response = await ChatAsync(client)).StatusCode != HttpStatusCode.Unauthorized)
+            {
+                Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"an instance still served the {change}d key after 1 s");
+                await Task.Delay(20);
+            }
+
+            Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        clients.ForEach(c => c.Dispose());
+    }
+
     [Fact]
     public async Task SettingsChange_WithRedis_NewDefaultModelUsedByBothInstancesAtOnce()
     {

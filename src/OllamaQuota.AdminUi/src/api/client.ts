@@ -1,5 +1,7 @@
 import type {
   ApiKey,
+  AuditPage,
+  AuditQuery,
   CreateKeyRequest,
   CreatedApiKey,
   DailyUsageRow,
@@ -39,7 +41,7 @@ export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestOptions {
   body?: unknown;
@@ -109,10 +111,23 @@ export function createApi(password: string) {
       r<{ models: OllamaModel[] }>('GET', '/api/ollama-models', { signal }),
     proxyInfo: (signal?: AbortSignal) => r<ProxyInfo>('GET', '/api/proxy-info', { signal }),
 
-    listKeys: (signal?: AbortSignal) => r<ApiKey[]>('GET', '/api/api-keys', { signal }),
+    listKeys: (signal?: AbortSignal, includeDeleted = false) =>
+      r<ApiKey[]>('GET', includeDeleted ? '/api/api-keys?include_deleted=true' : '/api/api-keys', { signal }),
     createKey: (body: CreateKeyRequest) => r<CreatedApiKey>('POST', '/api/api-keys', { body }),
     deactivateKey: (keyId: string) =>
       r<ApiKey>('PUT', `/api/api-keys/${id(keyId)}/deactivate`),
+    rotateKey: (keyId: string, graceHours: number) =>
+      r<CreatedApiKey>('POST', `/api/api-keys/${id(keyId)}/rotate`, { body: { grace_hours: graceHours } }),
+    reactivateKey: (keyId: string) => r<ApiKey>('POST', `/api/api-keys/${id(keyId)}/reactivate`),
+    deleteKey: (keyId: string) => r<ApiKey>('DELETE', `/api/api-keys/${id(keyId)}`),
+    listAudit: (query: AuditQuery, signal?: AbortSignal) => {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) {
+        if (value !== undefined && value !== '') params.set(name, String(value));
+      }
+      const qs = params.toString();
+      return r<AuditPage>('GET', `/api/audit${qs ? `?${qs}` : ''}`, { signal });
+    },
     patchQuota: (keyId: string, body: QuotaPatch) =>
       r<ApiKey>('PATCH', `/api/api-keys/${id(keyId)}/quota`, { body }),
     dailyUsage: (keyId: string, days = 30, signal?: AbortSignal) =>

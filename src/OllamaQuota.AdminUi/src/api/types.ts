@@ -1,6 +1,6 @@
 /** Wire types of the Admin API (JSON is snake_case). */
 
-export type KeyStatus = 'active' | 'deactivated' | 'expired';
+export type KeyStatus = 'active' | 'deactivated' | 'expired' | 'deleted';
 
 /** GPU time: seconds Ollama's runner computed, over the requests it reported durations for (none on /v1/*). */
 export interface GpuUsage {
@@ -52,6 +52,11 @@ export interface ApiKey extends Limits {
   created_at: string;
   expires_at: string | null;
   deactivated_at: string | null;
+  deleted_at: string | null;
+  rotated_at: string | null;
+  /** The secret the last rotation replaced, and when it stops (or stopped) working. */
+  previous_key_prefix: string | null;
+  previous_key_expires_at: string | null;
   /** Model names and patterns this key may use; empty = every model. */
   allowed_models: string[];
   /** Today and this month from the roll-ups; this hour and minute from the recorded requests. */
@@ -60,7 +65,7 @@ export interface ApiKey extends Limits {
   in_flight: number;
 }
 
-/** Only the create response carries the plaintext key. */
+/** Only the create and rotate responses carry the plaintext key. */
 export interface CreatedApiKey extends ApiKey {
   key: string;
 }
@@ -71,7 +76,48 @@ export interface CreateKeyRequest extends Partial<Limits> {
   allowed_models?: string[];
 }
 
-export type QuotaPatch = Partial<Limits> & { allowed_models?: string[] | null };
+export type QuotaPatch = Partial<Limits> & { allowed_models?: string[] | null; expires_at?: string | null };
+
+/** The audited actions, as the Admin API names them. */
+export const AUDIT_ACTIONS = [
+  'api_key.create',
+  'api_key.update',
+  'api_key.deactivate',
+  'api_key.reactivate',
+  'api_key.rotate',
+  'api_key.delete',
+  'settings.update',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One admin change; before/after hold only the fields that changed (before is null on create). */
+export interface AuditEvent {
+  id: number;
+  occurred_at: string;
+  actor: string;
+  caller_address: string | null;
+  action: AuditAction;
+  target_type: string;
+  target_id: string | null;
+  target_name: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  items: AuditEvent[];
+  /** Pass as `cursor` for the next, older page; null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface AuditQuery {
+  action?: string;
+  target_id?: string;
+  from?: string;
+  to?: string;
+  cursor?: string;
+  page_size?: number;
+}
 
 export interface DailyUsageRow extends GpuUsage {
   day: string;

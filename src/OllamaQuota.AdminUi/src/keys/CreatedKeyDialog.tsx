@@ -4,17 +4,28 @@ import { Dialog } from '../components/Dialog';
 import { useI18n } from '../i18n';
 
 /**
- * The one place the plaintext key is ever shown. The caller holds it in
- * component state only and drops it when this dialog closes.
+ * The one place the plaintext key is ever shown, after creating or rotating it.
+ * The caller holds it in component state only and drops it when this dialog closes.
  */
-export function CreatedKeyDialog({ name, plaintext, onClose }: { name: string; plaintext: string; onClose: () => void }) {
-  const { t } = useI18n();
+export function CreatedKeyDialog({
+  name,
+  plaintext,
+  onClose,
+  rotated,
+}: {
+  name: string;
+  plaintext: string;
+  onClose: () => void;
+  /** Set after a rotation: the replaced secret's prefix and when it stops working. */
+  rotated?: { previousPrefix: string; until: string };
+}) {
+  const { t, fmtDateTime } = useI18n();
   const id = useId();
   const inputRef = useRef<HTMLInputElement>(null);
 
   return (
     <Dialog
-      title={t('created.title')}
+      title={rotated ? t('rotated.title') : t('created.title')}
       onClose={onClose}
       initialFocus={inputRef}
       testId="key-created-dialog"
@@ -25,7 +36,11 @@ export function CreatedKeyDialog({ name, plaintext, onClose }: { name: string; p
         </button>
       }
     >
-      <p>{t('created.intro', { name })}</p>
+      <p>
+        {rotated
+          ? t('rotated.intro', { name, prefix: `${rotated.previousPrefix}…`, until: fmtDateTime(rotated.until) })
+          : t('created.intro', { name })}
+      </p>
       <div className="alert alert-warning" id={`${id}-warning`} data-testid="key-created-warning">
         <strong>⚠</strong> {t('created.warning')}
       </div>

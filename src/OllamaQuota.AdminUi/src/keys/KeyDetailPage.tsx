@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { LIMIT_FIELDS, type DailyUsageRow, type MonthlyUsageRow } from '../api/types';
 import { useApi } from '../auth';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
@@ -11,7 +11,9 @@ import { useI18n } from '../i18n';
 import { hrefFor } from '../lib/router';
 import { dailyPeriods, monthlyPeriods } from '../lib/usage';
 import { useLoad } from '../lib/useLoad';
+import { KeyActions } from './KeyActions';
 import { useKeys } from './KeysContext';
+import { graceRunning } from './RotateKeyDialog';
 import { UsageChart } from './UsageChart';
 import { useKeyDialogs } from './useKeyDialogs';
 
@@ -23,11 +25,16 @@ const monthOf = (r: MonthlyUsageRow) => r.month;
 export default function KeyDetailPage({ id }: { id: string }) {
   const { t, locale, fmtDateTime, fmtNumber } = useI18n();
   const api = useApi();
-  const { keys, loading, error, reload } = useKeys();
+  const { keys, loading, error, reload, includeDeleted, showDeleted } = useKeys();
   const [notice, showNotice] = useNotice();
-  const { dialogs, editQuota, deactivate } = useKeyDialogs(showNotice);
+  const actions = useKeyDialogs(showNotice);
   const key = keys?.find((k) => k.id === id);
-  const notFound = keys !== undefined && !key;
+  // A key missing from the list may be a deleted one (linked from the audit log): look among those before giving up.
+  const missing = keys !== undefined && !key;
+  useEffect(() => {
+    if (missing && !includeDeleted) showDeleted();
+  }, [missing, includeDeleted, showDeleted]);
+  const notFound = missing && includeDeleted && !loading;
 
   const daily = useLoad((signal) => api.dailyUsage(id, DAYS, signal), [api, id]);
   const monthly = useLoad((signal) => api.monthlyUsage(id, MONTHS, signal), [api, id]);
@@ -63,7 +70,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
       ) : loading && !key ? (
         <Loading />
       ) : !key ? (
-        <Empty title={t('detail.notFound')} testId="key-not-found" />
+        notFound ? <Empty title={t('detail.notFound')} testId="key-not-found" /> : <Loading />
       ) : (
         <>
           <header className="page-header">
@@ -83,18 +90,34 @@ export default function KeyDetailPage({ id }: { id: string }) {
                     {t('detail.deactivatedAt')} {fmtDateTime(key.deactivated_at)}
                   </>
                 )}
+                {key.deleted_at && (
+                  <>
+                    {' · '}
+                    {t('detail.deletedAt')} {fmtDateTime(key.deleted_at)}
+                  </>
+                )}
+                {key.rotated_at && (
+                  <>
+                    {' · '}
+                    {t('detail.rotatedAt')} {fmtDateTime(key.rotated_at)}
+                  </>
+                )}
               </p>
+              {graceRunning(key) && (
+                <p className="muted" data-testid="detail-grace">
+                  {t('detail.graceRunning', {
+                    prefix: `${key.previous_key_prefix}…`,
+                    until: fmtDateTime(key.previous_key_expires_at!),
+                  })}
+                </p>
+              )}
+              <a href={hrefFor({ page: 'audit', target: key.id })} data-testid="detail-audit-link">
+                {t('detail.history')}
+              </a>
             </div>
-            {key.status !== 'deactivated' && (
-              <div className="header-actions">
-                <button type="button" className="btn btn-secondary" onClick={() => editQuota(key)} data-testid="edit-quota-button">
-                  {t('keys.editQuota')}
-                </button>
-                <button type="button" className="btn btn-danger-outline" onClick={() => deactivate(key)} data-testid="deactivate-button">
-                  {t('keys.deactivate')}
-                </button>
-              </div>
-            )}
+            <div className="header-actions">
+              <KeyActions apiKey={key} actions={actions} withDelete />
+            </div>
           </header>
 
           <section className="card limits-card" aria-labelledby="key-limits-title" data-testid="key-limits">
@@ -171,7 +194,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
       />
         </>
       )}
-      {dialogs}
+      {actions.dialogs}
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useMemo, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import type { ApiKey } from '../api/types';
 import { useApi } from '../auth';
 import { useLoad } from '../lib/useLoad';
@@ -10,6 +10,9 @@ interface KeysValue {
   reload: () => void;
   /** Puts a key returned by the server into the list (replacing one with the same id). */
   upsert: (key: ApiKey) => void;
+  /** Whether deleted keys are loaded too; they are left out until a page asks for them. */
+  includeDeleted: boolean;
+  showDeleted: () => void;
 }
 
 const KeysContext = createContext<KeysValue | null>(null);
@@ -24,7 +27,12 @@ function sanitize(key: ApiKey): ApiKey {
 /** The list of keys, shared by the keys table and the key detail page. */
 export function KeysProvider({ children }: { children: ReactNode }) {
   const api = useApi();
-  const { data, loading, error, reload, setData } = useLoad((signal) => api.listKeys(signal), [api]);
+  const [includeDeleted, setIncludeDeleted] = useState(false);
+  const { data, loading, error, reload, setData } = useLoad(
+    (signal) => api.listKeys(signal, includeDeleted),
+    [api, includeDeleted],
+  );
+  const showDeleted = useCallback(() => setIncludeDeleted(true), []);
 
   const upsert = useCallback(
     (key: ApiKey) => {
@@ -42,8 +50,8 @@ export function KeysProvider({ children }: { children: ReactNode }) {
   );
 
   const value = useMemo(
-    () => ({ keys: data, loading, error, reload, upsert }),
-    [data, loading, error, reload, upsert],
+    () => ({ keys: data, loading, error, reload, upsert, includeDeleted, showDeleted }),
+    [data, loading, error, reload, upsert, includeDeleted, showDeleted],
   );
   return <KeysContext.Provider value={value}>{children}</KeysContext.Provider>;
 }

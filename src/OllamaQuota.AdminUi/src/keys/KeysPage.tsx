@@ -10,13 +10,14 @@ import { useI18n, type MessageKey } from '../i18n';
 import { hrefFor } from '../lib/router';
 import { CreateKeyDialog } from './CreateKeyDialog';
 import { CreatedKeyDialog } from './CreatedKeyDialog';
+import { KeyActions } from './KeyActions';
 import { useKeys } from './KeysContext';
 import { useKeyDialogs } from './useKeyDialogs';
 
 export type SortColumn = 'name' | 'prefix' | 'status' | 'created' | 'expires' | 'inFlight' | 'minute' | 'hour' | 'today' | 'month';
 export type SortDir = 'asc' | 'desc';
-const STATUSES: KeyStatus[] = ['active', 'deactivated', 'expired'];
-const STATUS_ORDER: Record<KeyStatus, number> = { active: 0, expired: 1, deactivated: 2 };
+const STATUSES: KeyStatus[] = ['active', 'deactivated', 'expired', 'deleted'];
+const STATUS_ORDER: Record<KeyStatus, number> = { active: 0, expired: 1, deactivated: 2, deleted: 3 };
 
 /** Usage of the tighter limit as a ratio, so "near the limit" sorts above "big but unlimited". */
 function pressure(used: { tokens: number; requests: number }, tokenLimit: number | null, requestLimit: number | null) {
@@ -77,7 +78,8 @@ export function filterAndSort(
   const q = query.trim().toLowerCase();
   const out = keys.filter(
     (k) =>
-      (status === 'all' || k.status === status) &&
+      // Deleted keys only when asked for by name: "all" means every key still in use.
+      (status === 'all' ? k.status !== 'deleted' : k.status === status) &&
       (!q || k.name.toLowerCase().includes(q) || k.key_prefix.toLowerCase().includes(q)),
   );
   const sign = sort.dir === 'asc' ? 1 : -1;
@@ -99,7 +101,7 @@ const COLUMNS: { col: SortColumn; label: MessageKey; className?: string }[] = [
 
 export function KeysPage() {
   const { t, fmtDate, fmtDateTime, fmtNumber } = useI18n();
-  const { keys, loading, error, reload, upsert } = useKeys();
+  const { keys, loading, error, reload, upsert, showDeleted } = useKeys();
   const [query, setQuery] = useState('');
   const [status, setStatus] = useState<KeyStatus | 'all'>('all');
   const [sort, setSort] = useState<{ col: SortColumn; dir: SortDir }>({ col: 'created', dir: 'desc' });
@@ -107,7 +109,7 @@ export function KeysPage() {
   // The plaintext key lives here, and only until its dialog closes.
   const [created, setCreated] = useState<{ name: string; plaintext: string } | null>(null);
   const [notice, showNotice] = useNotice();
-  const { dialogs, editQuota, deactivate } = useKeyDialogs(showNotice);
+  const actions = useKeyDialogs(showNotice);
   const searchId = useId();
   const statusId = useId();
 
@@ -120,7 +122,9 @@ export function KeysPage() {
         : { col, dir: col === 'name' || col === 'prefix' || col === 'status' ? 'asc' : 'desc' },
     );
 
-  const hasKeys = (keys?.length ?? 0) > 0;
+  const inUse = keys?.filter((k) => k.status !== 'deleted').length ?? 0;
+  // The toolbar stays while deleted keys are shown, so that the filter can be changed back.
+  const hasKeys = inUse > 0 || status === 'deleted';
 
   return (
     <section className="page" aria-labelledby="keys-title" data-testid="keys-page">
@@ -158,7 +162,11 @@ export function KeysPage() {
             <select
               id={statusId}
               value={status}
-              onChange={(e) => setStatus(e.target.value as KeyStatus | 'all')}
+              onChange={(e) => {
+                const next = e.target.value as KeyStatus | 'all';
+                if (next === 'deleted') showDeleted();
+                setStatus(next);
+              }}
               data-testid="keys-status-filter"
             >
               <option value="all">{t('keys.statusAll')}</option>
@@ -170,7 +178,7 @@ export function KeysPage() {
             </select>
           </div>
           <span className="muted toolbar-count" data-testid="keys-count">
-            {t('keys.count', { shown: fmtNumber(rows.length), total: fmtNumber(keys?.length ?? 0) })}
+            {t('keys.count', { shown: fmtNumber(rows.length), total: fmtNumber(inUse) })}
           </span>
           <button type="button" className="btn btn-ghost btn-sm" onClick={reload} disabled={loading} data-testid="keys-refresh">
             <span aria-hidden="true">↻</span> {t('keys.refresh')}
@@ -189,6 +197,17 @@ export function KeysPage() {
           <p className="muted">{t('keys.emptyHint')}</p>
           <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
             {t('keys.create')}
+          </button>{' '}
+          <button
+            type="button"
+            className="btn btn-ghost"
+            onClick={() => {
+              showDeleted();
+              setStatus('deleted');
+            }}
+            data-testid="keys-show-deleted"
+          >
+            {t('keys.showDeleted')}
           </button>
         </Empty>
       ) : keys && rows.length === 0 ? (
@@ -290,16 +309,7 @@ export function KeysPage() {
                       <a className="btn btn-ghost btn-sm" href={hrefFor({ page: 'key', id: k.id })} data-testid="key-detail-button">
                         {t('keys.details')}
                       </a>
-                      {k.status !== 'deactivated' && (
-                        <>
-                          <button type="button" className="btn btn-secondary btn-sm" onClick={() => editQuota(k)} data-testid="edit-quota-button">
-                            {t('keys.editQuota')}
-                          </button>
-                          <button type="button" className="btn btn-danger-outline btn-sm" onClick={() => deactivate(k)} data-testid="deactivate-button">
-                            {t('keys.deactivate')}
-                          </button>
-                        </>
-                      )}
+                      <KeyActions apiKey={k} actions={actions} small />
                     </div>
                   </td>
                 </tr>
@@ -320,7 +330,7 @@ export function KeysPage() {
         />
       )}
       {created && <CreatedKeyDialog name={created.name} plaintext={created.plaintext} onClose={() => setCreated(null)} />}
-      {dialogs}
+      {actions.dialogs}
     </section>
   );
 }

@@ -1,17 +1,21 @@
 import { useState } from 'react';
 import type { ApiKey } from '../api/types';
 import { useI18n } from '../i18n';
-import { DeactivateDialog } from './DeactivateDialog';
+import { ConfirmKeyDialog, type ConfirmAction } from './ConfirmKeyDialog';
+import { CreatedKeyDialog } from './CreatedKeyDialog';
 import { EditQuotaDialog } from './EditQuotaDialog';
 import { useKeys } from './KeysContext';
+import { RotateKeyDialog } from './RotateKeyDialog';
 
-type Open = { kind: 'edit' | 'deactivate'; key: ApiKey } | null;
+type Open = { kind: 'edit'; key: ApiKey } | { kind: 'rotate'; key: ApiKey } | { kind: ConfirmAction; key: ApiKey } | null;
 
-/** Edit-quota and deactivate dialogs for one page; results go into the shared key list. */
+/** The dialogs that change one key, for one page; results go into the shared key list. */
 export function useKeyDialogs(onNotice: (message: string) => void) {
   const { t } = useI18n();
   const { upsert } = useKeys();
   const [open, setOpen] = useState<Open>(null);
+  // The new plaintext after a rotation lives here, and only until its dialog closes.
+  const [rotated, setRotated] = useState<{ key: ApiKey; plaintext: string } | null>(null);
 
   const dialogs =
     open?.kind === 'edit' ? (
@@ -24,21 +28,42 @@ export function useKeyDialogs(onNotice: (message: string) => void) {
           onNotice(t('edit.saved', { name: k.name }));
         }}
       />
-    ) : open?.kind === 'deactivate' ? (
-      <DeactivateDialog
+    ) : open?.kind === 'rotate' ? (
+      <RotateKeyDialog
+        apiKey={open.key}
+        onClose={() => setOpen(null)}
+        onRotated={(k) => {
+          upsert(k);
+          setOpen(null);
+          setRotated({ key: k, plaintext: k.key });
+        }}
+      />
+    ) : open ? (
+      <ConfirmKeyDialog
+        action={open.kind}
         apiKey={open.key}
         onClose={() => setOpen(null)}
         onDone={(k) => {
           upsert(k);
           setOpen(null);
-          onNotice(t('deactivate.done', { name: k.name }));
+          onNotice(t(`${open.kind}.done`, { name: k.name }));
         }}
+      />
+    ) : rotated ? (
+      <CreatedKeyDialog
+        name={rotated.key.name}
+        plaintext={rotated.plaintext}
+        rotated={{ previousPrefix: rotated.key.previous_key_prefix ?? '', until: rotated.key.previous_key_expires_at ?? '' }}
+        onClose={() => setRotated(null)}
       />
     ) : null;
 
   return {
     dialogs,
     editQuota: (key: ApiKey) => setOpen({ kind: 'edit', key }),
+    rotate: (key: ApiKey) => setOpen({ kind: 'rotate', key }),
     deactivate: (key: ApiKey) => setOpen({ kind: 'deactivate', key }),
+    reactivate: (key: ApiKey) => setOpen({ kind: 'reactivate', key }),
+    remove: (key: ApiKey) => setOpen({ kind: 'delete', key }),
   };
 }

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 
-/** Hash routes: #/keys, #/keys/<id>, #/settings, #/proxy. */
+/** Hash routes: #/keys, #/keys/<id>, #/settings, #/proxy, #/audit, #/audit/<target id>. */
 export type Route =
   | { page: 'keys' }
   | { page: 'key'; id: string }
   | { page: 'settings' }
-  | { page: 'proxy' };
+  | { page: 'proxy' }
+  | { page: 'audit'; target?: string };
 
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
@@ -15,6 +16,7 @@ export function parseHash(hash: string): Route {
   }
   if (head === 'settings') return { page: 'settings' };
   if (head === 'proxy') return { page: 'proxy' };
+  if (head === 'audit') return rest[0] ? { page: 'audit', target: decodeURIComponent(rest[0]) } : { page: 'audit' };
   return { page: 'keys' };
 }
 
@@ -26,6 +28,8 @@ export function hrefFor(route: Route): string {
       return '#/settings';
     case 'proxy':
       return '#/proxy';
+    case 'audit':
+      return route.target ? `#/audit/${encodeURIComponent(route.target)}` : '#/audit';
     default:
       return '#/keys';
   }

@@ -45,6 +45,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("deactivated_at");
 
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deleted_at");
+
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("expires_at");
@@ -83,6 +87,20 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<DateTime?>("PreviousKeyExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_key_expires_at");
+
+                    b.Property<string>("PreviousKeyHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_key_hash");
+
+                    b.Property<string>("PreviousKeyPrefix")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_key_prefix");
+
                     b.Property<long?>("RequestsPerHour")
                         .HasColumnType("INTEGER")
                         .HasColumnName("requests_per_hour");
@@ -90,6 +108,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.Property<long?>("RequestsPerMinute")
                         .HasColumnType("INTEGER")
                         .HasColumnName("requests_per_minute");
+
+                    b.Property<DateTime?>("RotatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("rotated_at");
 
                     b.Property<long?>("TokensPerHour")
                         .HasColumnType("INTEGER")
@@ -106,7 +128,78 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_key_hash");
 
+                    b.HasIndex("PreviousKeyHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_keys_previous_key_hash");
+
                     b.ToTable("api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.AuditEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<string>("After")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("after");
+
+                    b.Property<string>("Before")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("before");
+
+                    b.Property<string>("CallerAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("caller_address");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<string>("TargetId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_id");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_name");
+
+                    b.Property<string>("TargetType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_events");
+
+                    b.HasIndex("OccurredAt", "Id")
+                        .HasDatabaseName("ix_audit_events_occurred_at_id");
+
+                    b.HasIndex("Action", "OccurredAt", "Id")
+                        .HasDatabaseName("ix_audit_events_action_occurred_at_id");
+
+                    b.HasIndex("TargetId", "OccurredAt", "Id")
+                        .HasDatabaseName("ix_audit_events_target_id_occurred_at_id");
+
+                    b.ToTable("audit_events", (string)null);
                 });
 
             modelBuilder.Entity("OllamaQuota.Core.Data.InFlightRow", b =>

@@ -5,12 +5,16 @@ import { Dialog } from '../components/Dialog';
 import { ErrorAlert } from '../components/feedback';
 import { useI18n } from '../i18n';
 
-/** Asks before deactivating; the safe choice (Cancel) has the focus. */
-export function DeactivateDialog({
+export type ConfirmAction = 'deactivate' | 'reactivate' | 'delete';
+
+/** Asks before changing a key's state; the safe choice (Cancel) has the focus. */
+export function ConfirmKeyDialog({
+  action,
   apiKey,
   onClose,
   onDone,
 }: {
+  action: ConfirmAction;
   apiKey: ApiKey;
   onClose: () => void;
   onDone: (key: ApiKey) => void;
@@ -21,12 +25,13 @@ export function DeactivateDialog({
   const cancelRef = useRef<HTMLButtonElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const run = { deactivate: api.deactivateKey, reactivate: api.reactivateKey, delete: api.deleteKey }[action];
 
   const confirm = async () => {
     setBusy(true);
     setError(null);
     try {
-      onDone(await api.deactivateKey(apiKey.id));
+      onDone(await run(apiKey.id));
     } catch (err) {
       setError(err);
       setBusy(false);
@@ -35,25 +40,31 @@ export function DeactivateDialog({
 
   return (
     <Dialog
-      title={t('deactivate.title')}
+      title={t(`${action}.title`)}
       onClose={onClose}
       role="alertdialog"
       size="sm"
       initialFocus={cancelRef}
       describedBy={`${id}-body`}
-      testId="deactivate-dialog"
+      testId={`${action}-dialog`}
       footer={
         <>
-          <button ref={cancelRef} type="button" className="btn btn-secondary" onClick={onClose} data-testid="deactivate-cancel">
+          <button ref={cancelRef} type="button" className="btn btn-secondary" onClick={onClose} data-testid={`${action}-cancel`}>
             {t('common.cancel')}
           </button>
-          <button type="button" className="btn btn-danger" onClick={confirm} disabled={busy} data-testid="deactivate-confirm">
-            {busy ? t('deactivate.working') : t('deactivate.confirm')}
+          <button
+            type="button"
+            className={action === 'reactivate' ? 'btn btn-primary' : 'btn btn-danger'}
+            onClick={confirm}
+            disabled={busy}
+            data-testid={`${action}-confirm`}
+          >
+            {busy ? t(`${action}.working`) : t(`${action}.confirm`)}
           </button>
         </>
       }
     >
-      <p id={`${id}-body`}>{t('deactivate.body', { name: apiKey.name, prefix: `${apiKey.key_prefix}…` })}</p>
+      <p id={`${id}-body`}>{t(`${action}.body`, { name: apiKey.name, prefix: `${apiKey.key_prefix}…` })}</p>
       <ErrorAlert error={error} />
     </Dialog>
   );
