@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Admin.Apis;
 using OllamaQuota.Admin.Authentication;
+using OllamaQuota.Admin.Retention;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
 using OllamaQuota.Core.Keys;
@@ -32,6 +33,8 @@ public static class AdminServices
         services.AddSingleton<KeyChangeNotifier>();
         builder.AddKeyChangePublishing();
         services.AddSingleton<FailedLoginThrottle>();
+        services.AddSingleton<UsageRetentionService>();
+        services.AddHostedService(provider => provider.GetRequiredService<UsageRetentionService>());
         services.AddHttpClient(OllamaApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
 
         services.ConfigureHttpJsonOptions(json =>
@@ -42,7 +45,7 @@ public static class AdminServices
 
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<AdminOptions>>((cors, admin) =>
-            cors.AddPolicy(CorsPolicy, policy => policy.WithOrigins(admin.Value.AllowedOrigins).AllowAnyHeader().AllowAnyMethod()));
+            cors.AddPolicy(CorsPolicy, policy => policy.WithOrigins(admin.Value.AllowedOrigins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("X-Total-Count")));
         return builder;
     }
 }

@@ -5,18 +5,21 @@ using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Settings;
+using OllamaQuota.Core.Usage;
 
 namespace OllamaQuota.Admin.Apis;
 
 /// <param name="MaxKeepAlive">The longest keep_alive a key may ask for, in seconds; null: no cap.</param>
 /// <param name="NumCtx">The num_ctx rules (see <see cref="NumCtxRules"/>); null: none.</param>
+/// <param name="UsageRetentionDays">Usage events older than this many days are deleted (roll-ups are kept); null: kept forever.</param>
 public sealed record SettingsResponse(
     string OllamaUrl,
     string DefaultModel,
     long? MaxKeepAlive,
     JsonElement? NumCtx,
     int? MaxImagesPerRequest,
-    long? MaxImageBytes)
+    long? MaxImageBytes,
+    int? UsageRetentionDays)
 {
     public static SettingsResponse From(SettingsRow row) => new(
         row.OllamaUrl,
@@ -24,7 +27,8 @@ public sealed record SettingsResponse(
         row.MaxKeepAliveSeconds,
         row.NumCtxRules is null ? null : JsonElement.Parse(row.NumCtxRules),
         row.MaxImagesPerRequest,
-        row.MaxImageBytes);
+        row.MaxImageBytes,
+        row.UsageRetentionDays);
 }
 
 public static class SettingsApi
@@ -32,7 +36,7 @@ public static class SettingsApi
     /// <summary>The most images one request may be allowed to carry.</summary>
     private const int MostImagesPerRequest = 1000;
 
-    private static readonly string[] Fields = ["ollama_url", "default_model", "max_keep_alive", "num_ctx", "max_images_per_request", "max_image_bytes"];
+    private static readonly string[] Fields = ["ollama_url", "default_model", "max_keep_alive", "num_ctx", "max_images_per_request", "max_image_bytes", "usage_retention_days"];
 
     public static RouteGroupBuilder MapSettingsApi(this RouteGroupBuilder api)
     {
@@ -119,6 +123,16 @@ public static class SettingsApi
         if (fields.TryGetLimit("max_image_bytes", out var maxImageBytes))
         {
             changes.Add(row => row.MaxImageBytes = maxImageBytes);
+        }
+
+        if (fields.TryGetLimit("usage_retention_days", out var retentionDays))
+        {
+            if (UsageRetention.Check(retentionDays) is { } retentionError)
+            {
+                fields.AddError("usage_retention_days", retentionError);
+            }
+
+            changes.Add(row => row.UsageRetentionDays = (int?)retentionDays);
         }
 
         if (!fields.HasErrors && changes.Count == 0)
