@@ -33,12 +33,15 @@ public sealed record OverviewModel(string Model, OverviewTotals Usage);
 /// <param name="Name">Null when the key no longer exists.</param>
 public sealed record OverviewKey(Guid KeyId, string? Name, string? KeyPrefix, OverviewTotals Usage);
 
-public sealed record OverviewDay(DateOnly Day, OverviewTotals Usage);
+/// <summary>One model's usage on one day, flat like the per-key daily rows, for the same chart.</summary>
+public sealed record OverviewDay(
+    DateOnly Day, string Model, long Requests, long PromptTokens, long CompletionTokens, double GpuSeconds, long TimedRequests,
+    long Errors, [property: JsonPropertyName("refused_429")] long Refused429, [property: JsonPropertyName("refused_503")] long Refused503);
 
 /// <param name="Period">"today" or "month": what <paramref name="Totals"/>, <paramref name="ByModel"/> and
 /// <paramref name="TopKeys"/> cover, the days <paramref name="From"/> to <paramref name="To"/> (APP_TZ).</param>
-/// <param name="Daily">Every day of the current month up to today, zeros included, whatever the period: the roll-ups
-/// are per day, so there is no finer series for today.</param>
+/// <param name="Daily">The days of the current month up to today that had usage, per model, whatever the period: the
+/// roll-ups are per day, so there is no finer series for today.</param>
 public sealed record OverviewResponse(
     string Period, DateOnly From, DateOnly To, OverviewTotals Totals, List<OverviewModel> ByModel, List<OverviewKey> TopKeys,
     List<OverviewDay> Daily);
@@ -89,8 +92,8 @@ public static class OverviewApi
         var names = await db.ApiKeys.AsNoTracking()
             .Where(k => topIds.Contains(k.Id))
             .ToDictionaryAsync(k => k.Id, k => (k.Name, k.KeyPrefix), cancellationToken);
-        var days = (await UsageOverview.SumByAsync(UsageOverview.Days(db, firstOfMonth, today), d => d.Day, null, cancellationToken))
-            .ToDictionary(s => s.Key);
+        var days = await UsageOverview.SumByAsync(
+            UsageOverview.Days(db, firstOfMonth, today), d => new { d.Day, d.Model }, null, cancellationToken);
 
         return TypedResults.Ok(new OverviewResponse(
             period,
@@ -101,10 +104,10 @@ public static class OverviewApi
             [.. topKeys.Select(s => names.TryGetValue(s.Key, out var key)
                 ? new OverviewKey(s.Key, key.Name, key.KeyPrefix, OverviewTotals.From(s))
                 : new OverviewKey(s.Key, null, null, OverviewTotals.From(s)))],
-            [.. Enumerable.Range(0, today.DayNumber - firstOfMonth.DayNumber + 1)
-                .Select(firstOfMonth.AddDays)
-                .Select(day => new OverviewDay(day, days.TryGetValue(day, out var sums)
-                    ? OverviewTotals.From(sums)
-                    : OverviewTotals.Sum([])))]));
+            [.. days
+                .OrderBy(s => s.Key.Day).ThenBy(s => s.Key.Model, StringComparer.Ordinal)
+                .Select(s => new OverviewDay(
+                    s.Key.Day, s.Key.Model, s.Requests, s.PromptTokens, s.CompletionTokens, GpuTime.Seconds(s.GpuDurationNs),
+                    s.TimedRequests, s.Errors, s.RefusedRateLimited, s.RefusedUnavailable))]));
     }
 }

@@ -71,18 +71,15 @@ public abstract class OverviewApiTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Overview_AnyPeriod_DailySeriesCoversEveryDayOfTheMonthWithZeros()
+    public async Task Overview_AnyPeriod_DailySeriesListsEachDayAndModelOfTheMonthWithUsage()
     {
         var overview = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/overview?period=today");
 
-        var days = overview.GetProperty("daily").EnumerateArray()
-            .Select(d => (Day: Text(d, "day"), Requests: d.GetProperty("usage").GetProperty("requests").GetInt64()))
-            .ToList();
-        Assert.Equal(15, days.Count);
-        Assert.Equal(("2026-03-01", 4L), days[0]);
-        Assert.Equal(("2026-03-02", 0L), days[1]);
-        Assert.Equal(("2026-03-10", 1L), days[9]);
-        Assert.Equal(("2026-03-15", 8L), days[14]);
+        Assert.Equal(
+            ["2026-03-01 llama3 4 300", "2026-03-10 qwen 1 1000", "2026-03-15 llama3 7 230", "2026-03-15 qwen 1 3"],
+            overview.GetProperty("daily").EnumerateArray().Select(d =>
+                $"{Text(d, "day")} {Text(d, "model")} {d.GetProperty("requests").GetInt64()} {d.GetProperty("prompt_tokens").GetInt64() + d.GetProperty("completion_tokens").GetInt64()}"));
+        Assert.Equal(3, overview.GetProperty("daily")[2].GetProperty("refused_429").GetInt64());
     }
 
     [Theory]
