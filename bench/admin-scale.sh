@@ -77,7 +77,8 @@ sql "INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, compl
             count(*) FILTER (WHERE refused AND status_code = 503)
      FROM usage_events GROUP BY 1, 2, 3"
 rollup_seconds=$(seconds_since "$started")
-sql "DROP TABLE bench_keys; VACUUM ANALYZE"
+sql "DROP TABLE bench_keys"
+sql "VACUUM ANALYZE"
 rollup_rows=$(sql "SELECT count(*) FROM usage_daily")
 db_size=$(sql "SELECT pg_size_pretty(pg_database_size('postgres'))")
 
@@ -142,7 +143,7 @@ rows_out+=("| CSV: first MB, no filter | \`/api/requests.csv\` | $csv_ms | $csv_
 # Retention: one batch of the Admin's delete (10,000 rows, the oldest), as the job runs it.
 batch_sql="DELETE FROM usage_events WHERE id IN (SELECT id FROM usage_events WHERE created_at < now() - interval '59 days' ORDER BY created_at LIMIT 10000)"
 started=$(date +%s%N)
-deleted=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -qtAc "$batch_sql" | grep -oE '[0-9]+' | tail -1 || echo '?')
+deleted=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc "$batch_sql" | grep -oE '[0-9]+' | tail -1 || echo '?')
 batch_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 rows_out+=("| retention: one batch of 10,000 | \`DELETE … LIMIT 10000\` | $batch_ms | $batch_ms | deleted ${deleted:-?} |")
 
