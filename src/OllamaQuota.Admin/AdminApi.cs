@@ -11,6 +11,8 @@ public static class AdminApi
         var api = app.MapGroup("/api").AddEndpointFilter<AdminPasswordFilter>().RequireCors(AdminServices.CorsPolicy);
         api.MapApiKeysApi();
         api.MapUsageApi();
+        api.MapOverviewApi();
+        api.MapRequestLogApi();
         api.MapUsageDeadLettersApi();
         api.MapSettingsApi();
         api.MapOllamaApi();

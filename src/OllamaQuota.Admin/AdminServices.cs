@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OllamaQuota.Admin.Activity;
 using OllamaQuota.Admin.Apis;
 using OllamaQuota.Admin.Authentication;
+using OllamaQuota.Admin.Retention;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
 using OllamaQuota.Core.Keys;
@@ -37,6 +38,8 @@ public static class AdminServices
             provider.GetService<StackExchange.Redis.IConnectionMultiplexer>()));
         services.AddSingleton<FailedLoginThrottle>();
         services.AddAdminForwardedHeaders();
+        services.AddSingleton<UsageRetentionService>();
+        services.AddHostedService(provider => provider.GetRequiredService<UsageRetentionService>());
         services.AddHttpClient(OllamaApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
 
         services.ConfigureHttpJsonOptions(json =>
@@ -47,7 +50,7 @@ public static class AdminServices
 
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<AdminOptions>>((cors, admin) =>
-            cors.AddPolicy(CorsPolicy, policy => policy.WithOrigins(admin.Value.AllowedOrigins).AllowAnyHeader().AllowAnyMethod()));
+            cors.AddPolicy(CorsPolicy, policy => policy.WithOrigins(admin.Value.AllowedOrigins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("X-Total-Count")));
         return builder;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +20,8 @@ public static class ApiKeysApi
 
     private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
 
+    private const int MostKeysPerPage = 1000;
+
     private static readonly string[] UpdateFields = ["expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
 
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder api)
@@ -32,23 +35,86 @@ public static class ApiKeysApi
         return api;
     }
 
-    /// <param name="includeDeleted">Deleted keys are left out unless asked for.</param>
-    public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(
-        IDbContextFactory<QuotaDbContext> contexts,
-        QuotaCalendar calendar,
-        KeyActivityReader activity,
-        CancellationToken cancellationToken,
+    /// <summary>
+    /// Keys with their usage and requests in flight, searched, filtered, sorted and paged in the database. Without
+    /// <c>limit</c> every match is listed; the <c>X-Total-Count</c> header always carries how many keys match.
+    /// </summary>
+    /// <param name="search">Part of a key's name or prefix, any case.</param>
+    /// <param name="status">active, deactivated, expired or deleted.</param>
+    /// <param name="sort">created (the default), name, prefix or expires; <paramref name="dir"/> asc or desc.</param>
+    /// <param name="includeDeleted">Deleted keys are left out unless asked for (or <paramref name="status"/> is deleted).</param>
+    public static async Task<Results<Ok<List<ApiKeyResponse>>, ValidationProblem>> ListKeys(
+        string? search, string? status, string? sort, string? dir, int? offset, int? limit, HttpResponse response,
+        IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken,
         [FromQuery(Name = "include_deleted")] bool includeDeleted = false)
     {
+        var errors = new Dictionary<string, string[]>();
+        if (status is not (null or "" or "active" or "deactivated" or "expired" or "deleted"))
+        {
+            errors["status"] = ["must be active, deactivated, expired or deleted"];
+        }
+
+        if (sort is not (null or "" or "created" or "name" or "prefix" or "expires"))
+        {
+            errors["sort"] = ["must be created, name, prefix or expires"];
+        }
+
+        if (dir is not (null or "" or "asc" or "desc"))
+        {
+            errors["dir"] = ["must be asc or desc"];
+        }
+
+        if (offset is < 0)
+        {
+            errors["offset"] = ["must be zero or more"];
+        }
+
+        if (limit is < 1 or > MostKeysPerPage)
+        {
+            errors["limit"] = [$"must be between 1 and {MostKeysPerPage}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var keys = await db.ApiKeys.AsNoTracking().Where(k => includeDeleted || k.DeletedAt == null).ToListAsync(cancellationToken);
-        var activities = await activity.ReadAsync(db, null, cancellationToken);
         var now = calendar.UtcNow;
-        var response = keys
-            .OrderByDescending(k => k.CreatedAt)
-            .Select(k => ApiKeyResponse.From(k, activities.GetValueOrDefault(k.Id, KeyActivity.None), now))
-            .ToList();
-        return TypedResults.Ok(response);
+        var matches = db.ApiKeys.AsNoTracking().Where(k => includeDeleted || status == "deleted" || k.DeletedAt == null);
+        if (search?.Trim().ToLowerInvariant() is { Length: > 0 } part)
+        {
+            matches = matches.Where(k => k.Name.ToLower().Contains(part) || k.KeyPrefix.ToLower().Contains(part));
+        }
+
+        matches = status switch
+        {
+            "active" => matches.Where(k => k.DeletedAt == null && k.IsActive && (k.ExpiresAt == null || k.ExpiresAt > now)),
+            "expired" => matches.Where(k => k.DeletedAt == null && k.IsActive && k.ExpiresAt != null && k.ExpiresAt <= now),
+            "deactivated" => matches.Where(k => k.DeletedAt == null && !k.IsActive),
+            "deleted" => matches.Where(k => k.DeletedAt != null),
+            _ => matches,
+        };
+
+        response.Headers["X-Total-Count"] = (await matches.CountAsync(cancellationToken)).ToString(CultureInfo.InvariantCulture);
+        var ascending = dir == "asc" || (dir is null or "" && sort is "name" or "prefix");
+        var ordered = (sort, ascending) switch
+        {
+            ("name", true) => matches.OrderBy(k => k.Name.ToLower()),
+            ("name", false) => matches.OrderByDescending(k => k.Name.ToLower()),
+            ("prefix", true) => matches.OrderBy(k => k.KeyPrefix),
+            ("prefix", false) => matches.OrderByDescending(k => k.KeyPrefix),
+            ("expires", true) => matches.OrderBy(k => k.ExpiresAt == null).ThenBy(k => k.ExpiresAt),
+            ("expires", false) => matches.OrderBy(k => k.ExpiresAt == null).ThenByDescending(k => k.ExpiresAt),
+            (_, true) => matches.OrderBy(k => k.CreatedAt),
+            _ => matches.OrderByDescending(k => k.CreatedAt),
+        };
+        var page = ordered.ThenBy(k => k.Id).Skip(offset ?? 0);
+        var keys = await (limit is { } size ? page.Take(size) : page).ToListAsync(cancellationToken);
+
+        // Usage of the listed keys only: a page of 100,000 keys sums the roll-ups of its own.
+        var activities = await activity.ReadAsync(db, limit is null ? null : [.. keys.Select(k => k.Id)], cancellationToken);
+        return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, activities.GetValueOrDefault(k.Id, KeyActivity.None), now)).ToList());
     }
 
     public static async Task<Results<Created<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(

@@ -8,6 +8,7 @@ using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
 using OllamaQuota.Core.Settings;
+using OllamaQuota.Core.Usage;
 
 namespace OllamaQuota.Admin.Apis;
 
@@ -15,6 +16,7 @@ namespace OllamaQuota.Admin.Apis;
 /// <param name="NumCtx">The num_ctx rules (see <see cref="NumCtxRules"/>); null: none.</param>
 /// <param name="ModelSlots">The fair-share slot counts (see <see cref="ModelSlotRules"/>); null: no model is scheduled.</param>
 /// <param name="QueueTimeoutSeconds">The longest wait for a model slot; null: <see cref="FairShare.DefaultQueueTimeoutSeconds"/>.</param>
+/// <param name="UsageRetentionDays">Usage events older than this many days are deleted (roll-ups are kept); null: kept forever.</param>
 public sealed record SettingsResponse(
     string OllamaUrl,
     string DefaultModel,
@@ -23,7 +25,8 @@ public sealed record SettingsResponse(
     int? MaxImagesPerRequest,
     long? MaxImageBytes,
     JsonElement? ModelSlots,
-    int? QueueTimeoutSeconds)
+    int? QueueTimeoutSeconds,
+    int? UsageRetentionDays)
 {
     public static SettingsResponse From(SettingsRow row) => new(
         row.OllamaUrl,
@@ -33,7 +36,8 @@ public sealed record SettingsResponse(
         row.MaxImagesPerRequest,
         row.MaxImageBytes,
         row.ModelSlots is null ? null : JsonElement.Parse(row.ModelSlots),
-        row.QueueTimeoutSeconds);
+        row.QueueTimeoutSeconds,
+        row.UsageRetentionDays);
 }
 
 public static class SettingsApi
@@ -42,7 +46,7 @@ public static class SettingsApi
     private const int MostImagesPerRequest = 1000;
 
     private static readonly string[] Fields = ["ollama_url", "default_model", "max_keep_alive", "num_ctx", "max_images_per_request", "max_image_bytes",
-        "model_slots", "queue_timeout_seconds"];
+        "model_slots", "queue_timeout_seconds", "usage_retention_days"];
 
     public static RouteGroupBuilder MapSettingsApi(this RouteGroupBuilder api)
     {
@@ -152,6 +156,16 @@ public static class SettingsApi
             }
 
             changes.Add(row => row.QueueTimeoutSeconds = (int?)queueTimeout);
+        }
+
+        if (fields.TryGetLimit("usage_retention_days", out var retentionDays))
+        {
+            if (UsageRetention.Check(retentionDays) is { } retentionError)
+            {
+                fields.AddError("usage_retention_days", retentionError);
+            }
+
+            changes.Add(row => row.UsageRetentionDays = (int?)retentionDays);
         }
 
         if (!fields.HasErrors && changes.Count == 0)

@@ -61,6 +61,7 @@ let settings = {
   max_image_bytes: null,
   model_slots: { default: 4 },
   queue_timeout_seconds: null,
+  usage_retention_days: 90,
 };
 const models = ['llama3.1:8b', 'qwen2.5:7b', 'mistral:7b'];
 
@@ -91,6 +92,50 @@ function monthly() {
   }
   return rows;
 }
+
+// The overview: every key's usage summed, by model and by key, and the month's days per model.
+const refusals = (req) => ({ errors: Math.round(req * 0.01), refused_429: Math.round(req * 0.03), refused_503: 0 });
+function overview(period) {
+  const today = iso(now).slice(0, 10);
+  const first = today.slice(0, 8) + '01';
+  const window = (k) => k.usage[period === 'today' ? 'today' : 'month'];
+  const withRefusals = (w) => ({ ...w, ...refusals(w.requests) });
+  const sum = (ws) => ws.reduce((a, w) => ({ requests: a.requests + w.requests, prompt_tokens: a.prompt_tokens + w.prompt_tokens, completion_tokens: a.completion_tokens + w.completion_tokens }), { requests: 0, prompt_tokens: 0, completion_tokens: 0 });
+  const total = sum(keys.map(window));
+  const totals = withRefusals(usage(total.requests, total.prompt_tokens, total.completion_tokens));
+  const share = [0.6, 0.3, 0.1];
+  const by_model = models.map((model, i) => ({ model, usage: withRefusals(usage(Math.round(total.requests * share[i]), Math.round(total.prompt_tokens * share[i]), Math.round(total.completion_tokens * share[i]))) }));
+  const top_keys = keys.filter((k) => window(k).requests > 0).sort((a, b) => window(b).tokens - window(a).tokens)
+    .map((k) => ({ key_id: k.id, name: k.name, key_prefix: k.key_prefix, usage: withRefusals(window(k)) }));
+  const dailyRows = daily().filter((r) => r.day >= first).map((r) => ({ ...r, ...refusals(r.requests) }));
+  return { period, from: period === 'today' ? today : first, to: today, totals, by_model, top_keys, daily: dailyRows };
+}
+
+// The request log: 500 made-up events, newest first; the cursor is an index.
+const endpoints = ['/api/chat', '/api/generate', '/v1/chat/completions', '/api/embed'];
+const events = Array.from({ length: 500 }, (_, i) => {
+  const k = keys[i % 3];
+  const refused = i % 17 === 4;
+  const status = refused ? 429 : i % 41 === 7 ? 502 : 200;
+  const [prompt, completion] = refused || status >= 400 ? [0, 0] : [20 + (i % 50), 40 + (i % 300)];
+  return {
+    id: randomUUID(), created_at: iso(now - i * 97_000), key_id: k.id, key_name: k.name, key_prefix: k.key_prefix,
+    model: models[i % models.length], endpoint: endpoints[i % endpoints.length], status, refused,
+    prompt_tokens: prompt, completion_tokens: completion, duration_ms: refused ? 1 : 200 + (i % 900),
+    gpu_seconds: refused || endpoints[i % endpoints.length].startsWith('/v1') ? null : Math.round(completion * 4) / 1000,
+  };
+});
+function requestLog(q) {
+  return events.filter((e) =>
+    (!q.get('key_id') || e.key_id === q.get('key_id')) && (!q.get('model') || e.model === q.get('model')) &&
+    (!q.get('endpoint') || e.endpoint === q.get('endpoint')) && (!q.get('status') || e.status === Number(q.get('status'))) &&
+    (!q.get('from') || e.created_at >= q.get('from')) && (!q.get('to') || e.created_at < q.get('to')));
+}
+const csvCell = (v) => {
+  let s = v == null ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
 
 const send = (res, status, body, type = 'application/json') => {
   res.writeHead(status, { 'Content-Type': type });
@@ -131,6 +176,18 @@ async function api(req, res, url) {
   if (p === '/api/proxy-info') {
     const base = `http://${(req.headers.host ?? 'localhost').split(':')[0]}:8000`;
     return send(res, 200, { base_url: base, openai_base_url: `${base}/v1`, examples: {} });
+  }
+  if (p === '/api/overview') return send(res, 200, overview(url.searchParams.get('period') ?? 'today'));
+  if (p === '/api/requests') {
+    const all = requestLog(url.searchParams);
+    const start = Number(url.searchParams.get('cursor') ?? 0);
+    const limit = Number(url.searchParams.get('limit') ?? 50);
+    return send(res, 200, { items: all.slice(start, start + limit), next_cursor: start + limit < all.length ? String(start + limit) : null });
+  }
+  if (p === '/api/requests.csv') {
+    const cols = ['created_at', 'key_id', 'key_name', 'key_prefix', 'model', 'endpoint', 'status', 'refused', 'prompt_tokens', 'completion_tokens', 'duration_ms', 'gpu_seconds'];
+    const lines = requestLog(url.searchParams).map((e) => cols.map((c) => csvCell(e[c])).join(','));
+    return send(res, 200, [cols.join(','), ...lines, ''].join('\r\n'), 'text/csv; charset=utf-8');
   }
   if (p === '/api/api-keys' && req.method === 'GET') {
     return send(res, 200, url.searchParams.get('include_deleted') === 'true' ? keys : keys.filter((k) => k.status !== 'deleted'));

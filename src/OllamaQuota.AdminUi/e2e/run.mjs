@@ -49,6 +49,8 @@ const CHECKS = [
   { id: 'proxy-calls', title: 'c. proxy: /api/chat (plain and streamed) and /v1/chat/completions with the key', needs: ['create-key'] },
   { id: 'usage-in-table', title: 'd. keys table shows 3 requests today, the fake\'s token total and its GPU time', needs: ['proxy-calls'] },
   { id: 'detail-chart', title: 'e. key detail page renders the usage chart', needs: ['usage-in-table'] },
+  { id: 'overview', title: 'e2. overview shows the 3 requests, their tokens, the model and the key; chart dates carry the year', needs: ['usage-in-table'] },
+  { id: 'request-log', title: 'e3. request log lists the 3 requests, filters by endpoint and key, downloads them as CSV', needs: ['usage-in-table'] },
   { id: 'edit-quota', title: 'f. edit daily_tokens; the table shows the new limit without a reload', needs: ['create-key'] },
   { id: 'deactivate', title: 'g. deactivate with confirmation; the status shows deactivated', needs: ['create-key'] },
   { id: 'proxy-refuses', title: 'h. the proxy answers 401 for the deactivated key within 2 s', needs: ['deactivate'] },
@@ -87,6 +89,8 @@ async function main() {
     await check('proxy-calls', stepProxyCalls);
     await check('usage-in-table', stepUsageInTable);
     await check('detail-chart', stepDetailChart);
+    await check('overview', stepOverview);
+    await check('request-log', stepRequestLog);
     await check('edit-quota', stepEditQuota);
     await check('deactivate', stepDeactivate);
     await check('proxy-refuses', stepProxyRefuses);
@@ -318,8 +322,12 @@ async function stepLogin() {
 
   await tid('login-password').fill(ctx.password);
   await tid('login-submit').click();
-  await tid('keys-page').waitFor();
+  // The overview is the first page; the keys page is one click away.
+  await tid('overview-page').waitFor();
   await tid('login-form').waitFor({ state: 'detached' });
+  assertEq(await tid('nav-overview').getAttribute('aria-current'), 'page', 'nav-overview aria-current after login');
+  await tid('nav-keys').click();
+  await tid('keys-page').waitFor();
   // Fresh database: the list settles on "no keys yet".
   await tid('keys-empty').waitFor();
 }
@@ -501,6 +509,71 @@ async function stepDetailChart() {
   assertEq(await tid('daily-chart-metric-gpu_seconds').getAttribute('aria-checked'), 'true', 'daily-chart GPU metric selected');
   await tid('daily-chart-canvas').locator('.recharts-bar-rectangle path').first().waitFor();
 }
+
+async function stepOverview() {
+  const { page } = ctx;
+  await tid('nav-overview').click();
+  await tid('overview-totals').waitFor();
+  assertEq(digits(await tid('overview-requests').innerText()), '3', 'overview-requests');
+  assertEq(digits(await tid('overview-tokens').innerText()), String(EXPECTED_TOKENS), 'overview-tokens');
+  assertEq(digits(await tid('overview-refused-429').innerText()), '0', 'overview-refused-429');
+  assertEq(digits(await tid('overview-errors').innerText()), '0', 'overview-errors');
+  const models = await page.locator('[data-testid="overview-model-name"]').allInnerTexts();
+  assertEq(models.join(','), 'llama3', 'overview models');
+  const keyRowOnOverview = page.locator(`[data-testid="overview-key-row"][data-id="${ctx.keyId}"]`);
+  assertEq((await tid('overview-key-name', keyRowOnOverview).innerText()).trim(), ctx.keyName, 'overview top key name');
+  assertEq(digits(await tid('cell-requests', keyRowOnOverview).innerText()), '3', 'overview top key requests');
+  const year = String(new Date().getFullYear());
+  assert((await tid('overview-range').innerText()).includes(year), `overview-range does not carry the year ${year}`);
+  await tid('overview-chart-canvas').locator('.recharts-bar-rectangle path').first().waitFor();
+  // Recharts 3 may draw the ticks outside their axis group: the day ticks are the ones naming a month.
+  const ticks = await tid('overview-chart-canvas').locator('.recharts-cartesian-axis-tick-value').allTextContents();
+  const dayTicks = ticks.filter((t) => /\p{L}{3}/u.test(t));
+  assert(dayTicks.length > 0 && dayTicks.every((t) => t.includes(year)), `chart dates without the year: ${JSON.stringify(ticks)}`);
+  await tid('overview-period-month').click();
+  await page.locator('[data-testid="overview-period-month"][aria-checked="true"]').waitFor();
+  await poll(5_000, async () => digits(await tid('overview-requests').innerText()) === '3', () => 'overview (month) requests is not 3');
+  await shot('overview');
+}
+
+async function stepRequestLog() {
+  const { page } = ctx;
+  await tid('nav-requests').click();
+  await tid('requests-table').waitFor();
+  const rows = page.locator(`[data-testid="request-row"][data-key-id="${ctx.keyId}"]`);
+  assertEq(await rows.count(), 3, 'request-log rows of the key');
+  assertEq((await rows.first().getAttribute('data-status')), '200', 'request-log status');
+  await shot('request-log');
+
+  await tid('requests-filter-endpoint').fill('/v1/chat/completions');
+  await tid('requests-apply').click();
+  await poll(5_000, async () => (await page.locator('[data-testid="request-row"]').count()) === 1, async () =>
+    `request-log rows after the endpoint filter: ${await page.locator('[data-testid="request-row"]').count()} (want 1)`);
+  assertEq(await page.locator('[data-testid="request-row"]').first().getAttribute('data-model'), 'llama3', 'filtered row model');
+
+  await tid('requests-clear').click();
+  await tid('requests-filter-key_id').fill(crypto.randomUUID());
+  await tid('requests-apply').click();
+  await tid('requests-empty').waitFor();
+
+  // The CSV: the same filter on the server, every match, one line each.
+  const csv = await fetch(`${ctx.adminUrl}/api/requests.csv?key_id=${ctx.keyId}`, {
+    headers: { Authorization: `Bearer ${ctx.password}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  assertEq(csv.status, 200, 'requests.csv status');
+  const lines = (await csv.text()).split('\r\n').filter((l) => l);
+  assertEq(lines.length, 4, 'requests.csv lines (header + 3)');
+  assert(lines.slice(1).every((l) => l.includes(ctx.keyId) && l.includes(',llama3,')), `requests.csv lines: ${lines.join(' | ')}`);
+
+  // The download button hands the browser the same file.
+  await tid('requests-clear').click();
+  await tid('requests-table').waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), tid('requests-csv').click()]);
+  assertEq(download.suggestedFilename(), 'requests.csv', 'downloaded file name');
+}
+
+const digits = (text) => text.replace(/[^0-9]/g, '');
 
 async function stepEditQuota() {
   const { page } = ctx;

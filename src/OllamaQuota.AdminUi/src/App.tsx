@@ -12,10 +12,14 @@ import { ProxyInfoPage } from './proxy/ProxyInfoPage';
 import { hrefFor, useRoute, type Route } from './lib/router';
 import { SettingsPage } from './settings/SettingsPage';
 
-// The charts library is large; load it only when a key's detail page is opened.
+// The charts library is large; load it only with a page that draws charts.
 const KeyDetailPage = lazy(() => import('./keys/KeyDetailPage'));
+const OverviewPage = lazy(() => import('./overview/OverviewPage'));
+const RequestLogPage = lazy(() => import('./requests/RequestLogPage'));
 
 const NAV: { page: Route['page']; route: Route; label: MessageKey; testId: string }[] = [
+  { page: 'overview', route: { page: 'overview' }, label: 'nav.overview', testId: 'nav-overview' },
+  { page: 'requests', route: { page: 'requests' }, label: 'nav.requests', testId: 'nav-requests' },
   { page: 'keys', route: { page: 'keys' }, label: 'nav.keys', testId: 'nav-keys' },
   { page: 'settings', route: { page: 'settings' }, label: 'nav.settings', testId: 'nav-settings' },
   { page: 'audit', route: { page: 'audit' }, label: 'nav.audit', testId: 'nav-audit' },
@@ -55,7 +59,7 @@ function Shell() {
       </a>
       <header className="topbar">
         <div className="topbar-inner">
-          <a className="brand" href={hrefFor({ page: 'keys' })}>
+          <a className="brand" href={hrefFor({ page: 'overview' })}>
             <Logo />
             <span>{t('app.title')}</span>
           </a>
@@ -81,6 +85,16 @@ function Shell() {
         </div>
       </header>
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
+        {route.page === 'overview' && (
+          <Suspense fallback={<Loading />}>
+            <OverviewPage />
+          </Suspense>
+        )}
+        {route.page === 'requests' && (
+          <Suspense fallback={<Loading />}>
+            <RequestLogPage keyId={route.keyId} />
+          </Suspense>
+        )}
         {route.page === 'keys' && <KeysPage />}
         {route.page === 'key' && (
           <Suspense fallback={<Loading />}>

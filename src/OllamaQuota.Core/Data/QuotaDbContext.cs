@@ -45,7 +45,14 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             usage.Property(u => u.Id).ValueGeneratedNever();
             usage.Property(u => u.Model).HasMaxLength(ColumnLengths.Model);
             usage.Property(u => u.Endpoint).HasMaxLength(ColumnLengths.Endpoint);
-            usage.HasIndex(u => new { u.KeyId, u.CreatedAt }).HasDatabaseName("ix_usage_events_key_id_created_at");
+
+            // The request log pages newest first by (created_at, id), alone or under one equality filter; each index
+            // serves one of them as a backward range scan, and the first also serves retention's deletes.
+            usage.HasIndex(u => new { u.CreatedAt, u.Id }).HasDatabaseName("ix_usage_events_created_at_id");
+            usage.HasIndex(u => new { u.KeyId, u.CreatedAt, u.Id }).HasDatabaseName("ix_usage_events_key_id_created_at_id");
+            usage.HasIndex(u => new { u.Model, u.CreatedAt, u.Id }).HasDatabaseName("ix_usage_events_model_created_at_id");
+            usage.HasIndex(u => new { u.Endpoint, u.CreatedAt, u.Id }).HasDatabaseName("ix_usage_events_endpoint_created_at_id");
+            usage.HasIndex(u => new { u.StatusCode, u.CreatedAt, u.Id }).HasDatabaseName("ix_usage_events_status_code_created_at_id");
         });
 
         modelBuilder.Entity<UsageDaily>(daily =>
@@ -53,6 +60,9 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             daily.ToTable("usage_daily");
             daily.HasKey(d => new { d.KeyId, d.Day, d.Model });
             daily.Property(d => d.Model).HasMaxLength(ColumnLengths.Model);
+
+            // The overview reads a day range across every key.
+            daily.HasIndex(d => d.Day).HasDatabaseName("ix_usage_daily_day");
         });
 
         modelBuilder.Entity<UsageDeadLetter>(dead =>

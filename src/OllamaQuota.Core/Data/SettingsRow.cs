@@ -25,6 +25,9 @@ public sealed class SettingsRow
     /// <summary>How long a request may wait for a model slot; null: <c>FairShare.DefaultQueueTimeoutSeconds</c>.</summary>
     public int? QueueTimeoutSeconds { get; set; }
 
+    /// <summary>Usage events older than this many days are deleted (the daily roll-ups are kept); null keeps them all.</summary>
+    public int? UsageRetentionDays { get; set; }
+
     /// <summary>
     /// Bumped by every admin change to keys or settings. Proxies without Redis poll this one number to learn
     /// that their caches are stale, instead of re-reading every cached key.

@@ -27,4 +27,13 @@ public sealed class UsageDaily
 
     /// <summary>Events with a known GPU time: the part of the traffic <see cref="GpuDurationNs"/> covers.</summary>
     public long TimedRequests { get; set; }
+
+    /// <summary>Answers with a 5xx status that the proxy forwarded (Ollama's errors, an unreachable or broken upstream).</summary>
+    public long Errors { get; set; }
+
+    /// <summary>Requests the proxy refused with 429 (<see cref="UsageEvent.Refused"/>): a quota was used up.</summary>
+    public long RefusedRateLimited { get; set; }
+
+    /// <summary>Requests the proxy refused with 503 (<see cref="UsageEvent.Refused"/>): it could not count them.</summary>
+    public long RefusedUnavailable { get; set; }
 }

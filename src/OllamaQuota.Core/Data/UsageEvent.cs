@@ -14,6 +14,12 @@ public sealed class UsageEvent
     public DateTime CreatedAt { get; set; }
 
     /// <summary>
+    /// The proxy refused the request before forwarding it (429: a quota; 503: the quota ledger unreachable), so
+    /// nothing reached Ollama and no tokens were charged. Kept apart from the status code, which Ollama's own 503 shares.
+    /// </summary>
+    public bool Refused { get; set; }
+
+    /// <summary>
     /// Ollama's own timings of the request, in nanoseconds, as it reported them on its final chunk; null when it did
     /// not (an answer cut off before that chunk, the OpenAI-compatible endpoints, which report none, an error).
     /// </summary>

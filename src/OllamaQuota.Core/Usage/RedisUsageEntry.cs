@@ -43,6 +43,12 @@ public static class RedisUsageEntry
             }
         }
 
+        // Written only when set, like the durations: an entry without it (a proxy of an earlier release) was forwarded.
+        if (usage.Refused)
+        {
+            fields.Add(new("refused", 1));
+        }
+
         return [.. fields];
     }
 
@@ -84,6 +90,7 @@ public static class RedisUsageEntry
             StatusCode = status,
             DurationMs = duration,
             CreatedAt = new DateTime(ticks, DateTimeKind.Utc),
+            Refused = values.GetValueOrDefault("refused") == "1",
         };
 
         // A duration that does not read as one is left unknown: the event itself, which bills the key, is kept.

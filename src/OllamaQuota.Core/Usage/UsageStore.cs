@@ -20,7 +20,7 @@ namespace OllamaQuota.Core.Usage;
 public sealed partial class UsageStore(
     IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, UsageTelemetry telemetry, ILogger<UsageStore> logger)
 {
-    /// <summary>Rows per INSERT on PostgreSQL: 13 parameters each stays far below its parameter limit.</summary>
+    /// <summary>Rows per INSERT on PostgreSQL: 14 parameters each stays far below its parameter limit.</summary>
     public const int PostgresRowsPerStatement = 500;
 
     /// <summary>
@@ -108,6 +108,9 @@ public sealed partial class UsageStore(
                     EvalDurationNs = g.Sum(e => e.EvalDurationNs ?? 0),
                     GpuDurationNs = g.Sum(e => GpuTime.Of(e) ?? 0),
                     TimedRequests = g.Count(e => GpuTime.Of(e) is not null),
+                    Errors = g.Count(UsageCounting.IsError),
+                    RefusedRateLimited = g.Count(e => e.Refused && e.StatusCode == UsageCounting.RateLimitedStatus),
+                    RefusedUnavailable = g.Count(e => e.Refused && e.StatusCode == UsageCounting.UnavailableStatus),
                 })
                 .ToList();
             foreach (var chunk in rollups.Chunk(rowsPerStatement))
@@ -143,14 +146,14 @@ public sealed partial class UsageStore(
         var sql = new StringBuilder(
             """
             INSERT INTO usage_events (id, key_id, model, endpoint, prompt_tokens, completion_tokens, status_code, duration_ms, created_at,
-              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns) VALUES
+              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, refused) VALUES
             """);
-        var parameters = new List<object>(events.Length * 13);
+        var parameters = new List<object>(events.Length * 14);
         foreach (var e in events)
         {
             sql.Append(parameters.Count == 0 ? "(" : ", (");
             AppendParameters(sql, parameters, e.Id, e.KeyId, e.Model, e.Endpoint, e.PromptTokens, e.CompletionTokens, e.StatusCode, e.DurationMs, e.CreatedAt,
-                e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs);
+                e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs, e.Refused);
             sql.Append(')');
         }
 
@@ -176,14 +179,16 @@ public sealed partial class UsageStore(
     {
         var sql = new StringBuilder("""
             INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, completion_tokens,
-              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, gpu_duration_ns, timed_requests) VALUES
+              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, gpu_duration_ns, timed_requests,
+              errors, refused_rate_limited, refused_unavailable) VALUES
             """);
-        var parameters = new List<object>(rows.Length * 12);
+        var parameters = new List<object>(rows.Length * 15);
         foreach (var row in rows)
         {
             sql.Append(parameters.Count == 0 ? "(" : ", (");
             AppendParameters(sql, parameters, row.KeyId, row.Day, row.Model, row.Requests, row.PromptTokens, row.CompletionTokens,
-                row.TotalDurationNs, row.LoadDurationNs, row.PromptEvalDurationNs, row.EvalDurationNs, row.GpuDurationNs, row.TimedRequests);
+                row.TotalDurationNs, row.LoadDurationNs, row.PromptEvalDurationNs, row.EvalDurationNs, row.GpuDurationNs, row.TimedRequests,
+                row.Errors, row.RefusedRateLimited, row.RefusedUnavailable);
             sql.Append(')');
         }
 
@@ -197,7 +202,10 @@ public sealed partial class UsageStore(
               prompt_eval_duration_ns = usage_daily.prompt_eval_duration_ns + excluded.prompt_eval_duration_ns,
               eval_duration_ns = usage_daily.eval_duration_ns + excluded.eval_duration_ns,
               gpu_duration_ns = usage_daily.gpu_duration_ns + excluded.gpu_duration_ns,
-              timed_requests = usage_daily.timed_requests + excluded.timed_requests
+              timed_requests = usage_daily.timed_requests + excluded.timed_requests,
+              errors = usage_daily.errors + excluded.errors,
+              refused_rate_limited = usage_daily.refused_rate_limited + excluded.refused_rate_limited,
+              refused_unavailable = usage_daily.refused_unavailable + excluded.refused_unavailable
             """);
         return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, cancellationToken);
     }

@@ -158,6 +158,7 @@ public sealed partial class ProxyPipeline(
                 {
                     Outcome(span, endpoint, "quota_unavailable");
                     await ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status503ServiceUnavailable, RedisLedgerUnavailableException.ClientMessage);
+                    await RecordRefusalAsync(key.Id, endpoint, request, UsageCounting.UnavailableStatus, started);
                     return;
                 }
 
@@ -174,6 +175,7 @@ public sealed partial class ProxyPipeline(
                 telemetry.RecordRejection(refusal.Limit.ToWire());
                 Outcome(span, endpoint, "rate_limited");
                 await ProxyErrors.WriteRetryAfterAsync(context, endpoint.Style, refusal);
+                await RecordRefusalAsync(key.Id, endpoint, request, UsageCounting.RateLimitedStatus, started);
                 return;
             }
 
@@ -320,6 +322,25 @@ public sealed partial class ProxyPipeline(
             LogSettleFailed(e, keyId);
         }
     }
+
+    /// <summary>
+    /// Records a request the proxy refused before forwarding: no tokens, nothing settled (nothing was reserved), marked
+    /// <see cref="UsageEvent.Refused"/>. Its error status keeps it out of the requests the quotas count (see
+    /// <see cref="UsageCounting"/>); the overview and the request log show it. Written after the answer, so the
+    /// client does not wait for it.
+    /// </summary>
+    private Task RecordRefusalAsync(Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, int status, long started) =>
+        RecordAsync(new UsageEvent
+        {
+            Id = Guid.CreateVersion7(),
+            KeyId = keyId,
+            Model = request.Model,
+            Endpoint = endpoint.Path,
+            StatusCode = status,
+            DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+            Refused = true,
+        });
 
     private async Task RecordAsync(UsageEvent usageEvent)
     {

@@ -74,14 +74,17 @@ public sealed class ProxyCluster : IAsyncDisposable
 
     public Task<QuotaDbContext> OpenDbAsync() => TestDatabases.OpenAsync(DatabaseUrl);
 
-    /// <summary>Waits until the writers have stored <paramref name="count"/> events and the stream holds nothing unstored.</summary>
+    /// <summary>
+    /// Waits until the writers have stored <paramref name="count"/> events of forwarded requests (refusals are left out)
+    /// and the stream holds nothing unstored.
+    /// </summary>
     public async Task<List<UsageEvent>> WaitForUsageAsync(int count, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
             await using var db = await OpenDbAsync();
-            var events = await db.UsageEvents.AsNoTracking().ToListAsync();
+            var events = await db.UsageEvents.AsNoTracking().Where(e => !e.Refused).ToListAsync();
             if ((events.Count >= count && await StreamLengthAsync() == 0) || DateTime.UtcNow > deadline)
             {
                 return events;

@@ -139,14 +139,17 @@ public sealed class ProxyHost : IAsyncDisposable
         Assert.True(settings.Current.Revision >= revision, $"the proxy did not load settings revision {revision}");
     }
 
-    /// <summary>Waits for the usage writer to have stored <paramref name="count"/> events, then returns them.</summary>
+    /// <summary>
+    /// Waits for the usage writer to have stored <paramref name="count"/> events of forwarded requests, then returns them
+    /// (the events of refusals are left out).
+    /// </summary>
     public async Task<List<UsageEvent>> WaitForUsageAsync(int count, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             await using var db = await OpenDbAsync();
-            var events = await db.UsageEvents.AsNoTracking().ToListAsync();
+            var events = await db.UsageEvents.AsNoTracking().Where(e => !e.Refused).ToListAsync();
             if (events.Count >= count || DateTime.UtcNow > deadline)
             {
                 return events;

@@ -140,7 +140,8 @@ describe('settings', () => {
       max_images_per_request: null,
       max_image_bytes: 1048576,
     });
-    expect(keepAlive).toHaveValue('3600');
+    // The saved settings reach the form in an effect after the notice's render.
+    await waitFor(() => expect(keepAlive).toHaveValue('3600'));
   });
 
   it('checks the guardrails before saving and shows the server\'s word on them', async () => {
@@ -211,5 +212,31 @@ describe('settings', () => {
     mockApi({ 'GET /api/settings': problem(500, 'Internal Server Error'), 'GET /api/ollama-models': { body: MODELS }, 'GET /api/api-keys': { body: [] } });
     renderApp({ hash: '#/settings' });
     expect(await screen.findByTestId('settings-error')).toHaveTextContent('Internal Server Error');
+  });
+
+  it('keeps usage events for the days typed, sends only a changed retention, refuses a bad one', async () => {
+    const stored = { ...SETTINGS, usage_retention_days: null };
+    const { calls } = mockApi({
+      'GET /api/settings': { body: stored },
+      'GET /api/ollama-models': { body: MODELS },
+      'GET /api/api-keys': { body: [] },
+      'PUT /api/settings': (call) => ({ body: { ...stored, ...(call.body as object) } }),
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/settings' });
+    const retention = await screen.findByLabelText('Keep usage events for (days)');
+    await waitFor(() => expect(screen.getByRole('combobox', { name: 'Default model' })).toBeEnabled());
+
+    await user.type(retention, '0');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('Enter a whole number of days from 1 to 36500, or leave empty.')).toBeInTheDocument();
+    expect(calls.some((c) => c.method === 'PUT')).toBe(false);
+
+    await user.clear(retention);
+    await user.type(retention, '90');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect(calls.find((c) => c.method === 'PUT')!.body).toEqual({ ...SETTINGS, usage_retention_days: 90 });
   });
 });

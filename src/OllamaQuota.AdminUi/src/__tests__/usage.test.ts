@@ -62,11 +62,13 @@ describe('usage helpers', () => {
   });
 
   it('parses hash routes', () => {
-    expect(parseHash('')).toEqual({ page: 'keys' });
+    expect(parseHash('')).toEqual({ page: 'overview' });
+    expect(parseHash('#/keys')).toEqual({ page: 'keys' });
+    expect(parseHash('#/requests?key_id=k-1')).toEqual({ page: 'requests', keyId: 'k-1' });
     expect(parseHash('#/keys/abc-123')).toEqual({ page: 'key', id: 'abc-123' });
     expect(parseHash('#/settings')).toEqual({ page: 'settings' });
     expect(parseHash('#/proxy/')).toEqual({ page: 'proxy' });
-    expect(parseHash('#/whatever')).toEqual({ page: 'keys' });
+    expect(parseHash('#/whatever')).toEqual({ page: 'overview' });
   });
 });
 

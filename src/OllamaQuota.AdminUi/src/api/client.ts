@@ -7,11 +7,26 @@ import type {
   DailyUsageRow,
   MonthlyUsageRow,
   OllamaModel,
+  Overview,
+  OverviewPeriod,
   ProblemDetails,
   ProxyInfo,
   QuotaPatch,
+  RequestLogFilter,
+  RequestLogPage,
   Settings,
 } from './types';
+
+const FILTER_ORDER: readonly (keyof RequestLogFilter)[] = ['key_id', 'model', 'endpoint', 'status', 'from', 'to'];
+
+/** The filter as a query string ("" when empty), in a fixed order, empty values left out. */
+export function filterQuery(filter: RequestLogFilter, extra: Record<string, string | undefined> = {}): string {
+  const q = new URLSearchParams();
+  for (const k of FILTER_ORDER) if (filter[k]) q.set(k, filter[k]);
+  for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
 
 /**
  * An error from the Admin API (or from the network). Carries the RFC 7807
@@ -132,6 +147,24 @@ export function createApi(password: string) {
       r<ApiKey>('PATCH', `/api/api-keys/${id(keyId)}/quota`, { body }),
     dailyUsage: (keyId: string, days = 30, signal?: AbortSignal) =>
       r<DailyUsageRow[]>('GET', `/api/api-keys/${id(keyId)}/usage/daily?days=${days}`, { signal }),
+    overview: (period: OverviewPeriod, signal?: AbortSignal) =>
+      r<Overview>('GET', `/api/overview?period=${period}`, { signal }),
+    requestLog: (filter: RequestLogFilter, cursor?: string, signal?: AbortSignal) =>
+      r<RequestLogPage>('GET', `/api/requests${filterQuery(filter, { cursor, limit: '50' })}`, { signal }),
+    /** The filtered log as CSV (the server streams it; the browser holds the file until it is saved). */
+    requestLogCsv: async (filter: RequestLogFilter): Promise<Blob> => {
+      let res: Response;
+      try {
+        res = await fetch(`/api/requests.csv${filterQuery(filter)}`, {
+          headers: { Accept: 'text/csv', Authorization: `Bearer ${password}` },
+          credentials: 'omit',
+        });
+      } catch {
+        throw new ApiError(0, {}, 'network');
+      }
+      if (!res.ok) throw new ApiError(res.status, await readProblem(res), res.statusText);
+      return res.blob();
+    },
     monthlyUsage: (keyId: string, months = 12, signal?: AbortSignal) =>
       r<MonthlyUsageRow[]>('GET', `/api/api-keys/${id(keyId)}/usage/monthly?months=${months}`, {
         signal,

@@ -163,6 +163,70 @@ export interface Guardrails {
 export interface Settings extends Partial<Guardrails> {
   ollama_url: string;
   default_model: string;
+  /** Usage events older than this many days are deleted (the daily roll-ups stay); null = keep every event. */
+  usage_retention_days?: number | null;
+}
+
+/** Counts of the overview: requests the quotas count, tokens, GPU time, 5xx errors and the proxy's refusals. */
+export interface OverviewUsage extends GpuUsage {
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  tokens: number;
+  errors: number;
+  refused_429: number;
+  refused_503: number;
+}
+
+export type OverviewPeriod = 'today' | 'month';
+
+export interface OverviewDayRow extends Omit<OverviewUsage, 'tokens'> {
+  day: string;
+  model: string;
+}
+
+export interface Overview {
+  period: OverviewPeriod;
+  from: string;
+  to: string;
+  totals: OverviewUsage;
+  by_model: { model: string; usage: OverviewUsage }[];
+  /** name/key_prefix are null for a key that no longer exists. */
+  top_keys: { key_id: string; name: string | null; key_prefix: string | null; usage: OverviewUsage }[];
+  /** The current month's days with usage, per model (the roll-ups are daily: no hourly series). */
+  daily: OverviewDayRow[];
+}
+
+export interface RequestLogItem {
+  id: string;
+  created_at: string;
+  key_id: string;
+  key_name: string | null;
+  key_prefix: string | null;
+  model: string;
+  endpoint: string;
+  status: number;
+  /** Refused by the proxy before forwarding (429 quota, 503 ledger unreachable). */
+  refused: boolean;
+  prompt_tokens: number;
+  completion_tokens: number;
+  duration_ms: number;
+  gpu_seconds: number | null;
+}
+
+export interface RequestLogPage {
+  items: RequestLogItem[];
+  next_cursor: string | null;
+}
+
+/** The request log's filters; empty strings are left out. `from`/`to` are ISO instants, `to` exclusive. */
+export interface RequestLogFilter {
+  key_id?: string;
+  model?: string;
+  endpoint?: string;
+  status?: string;
+  from?: string;
+  to?: string;
 }
 
 export interface OllamaModel {

@@ -9,7 +9,7 @@ import { InFlight } from '../components/InFlight';
 import { UsageBar } from '../components/UsageBar';
 import { useI18n } from '../i18n';
 import { hrefFor } from '../lib/router';
-import { dailyPeriods, monthlyPeriods } from '../lib/usage';
+import { dailyPeriods, formatChartDay, monthlyPeriods } from '../lib/usage';
 import { useLoad } from '../lib/useLoad';
 import { KeyActions } from './KeyActions';
 import { useKeys } from './KeysContext';
@@ -42,13 +42,7 @@ export default function KeyDetailPage({ id }: { id: string }) {
   const dayPeriods = useMemo(() => dailyPeriods(daily.data ?? [], DAYS), [daily.data]);
   const monthPeriods = useMemo(() => monthlyPeriods(monthly.data ?? [], MONTHS), [monthly.data]);
 
-  const formatDay = useCallback(
-    (d: string, long?: boolean) =>
-      new Intl.DateTimeFormat(locale, long ? { dateStyle: 'full', timeZone: 'UTC' } : { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
-        new Date(`${d}T00:00:00Z`),
-      ),
-    [locale],
-  );
+  const formatDay = useCallback((d: string, long?: boolean) => formatChartDay(d, locale, long), [locale]);
   const formatMonth = useCallback(
     (m: string, long?: boolean) =>
       new Intl.DateTimeFormat(locale, { month: long ? 'long' : 'short', year: long ? 'numeric' : '2-digit', timeZone: 'UTC' }).format(

@@ -22,6 +22,7 @@ export function UsageChart<R extends Row>({
   periodOf,
   formatPeriod,
   testId,
+  showTotals = true,
 }: {
   title: string;
   rows: R[] | undefined;
@@ -32,6 +33,8 @@ export function UsageChart<R extends Row>({
   periodOf: (row: R) => string;
   formatPeriod: (period: string, long?: boolean) => string;
   testId: string;
+  /** The table of totals by model below the chart; off where the page shows its own. */
+  showTotals?: boolean;
 }) {
   const { t, locale, fmtNumber } = useI18n();
   const [metric, setMetric] = useState<Metric>('tokens');
@@ -102,6 +105,7 @@ export function UsageChart<R extends Row>({
               </BarChart>
             </ResponsiveContainer>
           </div>
+          {showTotals && (
           <div className="table-wrap">
             <table className="totals-table" data-testid={`${testId}-totals`}>
               <caption className="visually-hidden">{`${title} — ${t('detail.byModel')}`}</caption>
@@ -134,6 +138,7 @@ export function UsageChart<R extends Row>({
               </tbody>
             </table>
           </div>
+          )}
         </>
       )}
     </section>

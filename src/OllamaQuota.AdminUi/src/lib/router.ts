@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 
-/** Hash routes: #/keys, #/keys/<id>, #/settings, #/proxy, #/audit, #/audit/<target id>. */
+/** Hash routes: #/ (overview), #/requests[?key_id=…], #/keys, #/keys/<id>, #/settings, #/proxy, #/audit, #/audit/<target id>. */
 export type Route =
+  | { page: 'overview' }
+  | { page: 'requests'; keyId?: string }
   | { page: 'keys' }
   | { page: 'key'; id: string }
   | { page: 'settings' }
@@ -9,15 +11,21 @@ export type Route =
   | { page: 'audit'; target?: string };
 
 export function parseHash(hash: string): Route {
-  const path = hash.replace(/^#/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  const [pathPart, query = ''] = hash.replace(/^#/, '').split('?');
+  const path = pathPart.replace(/^\/+/, '').replace(/\/+$/, '');
   const [head, ...rest] = path.split('/');
+  if (head === 'keys' && rest.length === 0) return { page: 'keys' };
+  if (head === 'requests') {
+    const keyId = new URLSearchParams(query).get('key_id');
+    return keyId ? { page: 'requests', keyId } : { page: 'requests' };
+  }
   if (head === 'keys' && rest.length === 1 && rest[0]) {
     return { page: 'key', id: decodeURIComponent(rest[0]) };
   }
   if (head === 'settings') return { page: 'settings' };
   if (head === 'proxy') return { page: 'proxy' };
   if (head === 'audit') return rest[0] ? { page: 'audit', target: decodeURIComponent(rest[0]) } : { page: 'audit' };
-  return { page: 'keys' };
+  return { page: 'overview' };
 }
 
 export function hrefFor(route: Route): string {
@@ -30,8 +38,12 @@ export function hrefFor(route: Route): string {
       return '#/proxy';
     case 'audit':
       return route.target ? `#/audit/${encodeURIComponent(route.target)}` : '#/audit';
-    default:
+    case 'keys':
       return '#/keys';
+    case 'requests':
+      return route.keyId ? `#/requests?key_id=${encodeURIComponent(route.keyId)}` : '#/requests';
+    default:
+      return '#/';
   }
 }
 

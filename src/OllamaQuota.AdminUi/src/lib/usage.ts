@@ -147,3 +147,14 @@ export function monthlyPeriods(rows: MonthlyUsageRow[], months: number, now = ne
   for (const r of rows) if (r.month > end) end = r.month;
   return lastMonths(months, end);
 }
+
+/**
+ * A calendar day ("YYYY-MM-DD") for a chart: always with its year (short on an axis, "15 Mar 2026"; full in a
+ * tooltip). Formatted in UTC so that the browser's time zone never shifts the day.
+ */
+export function formatChartDay(day: string, locale: string, long?: boolean): string {
+  return new Intl.DateTimeFormat(
+    locale,
+    long ? { dateStyle: 'full', timeZone: 'UTC' } : { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' },
+  ).format(new Date(`${day}T00:00:00Z`));
+}

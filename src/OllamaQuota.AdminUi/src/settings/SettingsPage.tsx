@@ -14,7 +14,17 @@ import {
   type GuardrailValues,
 } from './GuardrailFields';
 
-const FIELDS = ['ollama_url', 'default_model', ...GUARDRAIL_FIELDS] as const;
+const FIELDS = ['ollama_url', 'default_model', ...GUARDRAIL_FIELDS, 'usage_retention_days'] as const;
+const MOST_RETENTION_DAYS = 36500;
+
+/** The retention field as the API takes it: null for empty, a number of days, or undefined when invalid. */
+export function parseRetention(value: string): number | null | undefined {
+  const v = value.trim();
+  if (!v) return null;
+  if (!/^\d+$/.test(v)) return undefined;
+  const days = Number(v);
+  return days >= 1 && days <= MOST_RETENTION_DAYS ? days : undefined;
+}
 type Field = (typeof FIELDS)[number];
 
 export function isHttpUrl(s: string): boolean {
@@ -42,6 +52,7 @@ export function SettingsPage() {
   const [url, setUrl] = useState('');
   const [model, setModel] = useState('');
   const [guardrails, setGuardrails] = useState<GuardrailValues>(() => guardrailValuesFrom({}));
+  const [retention, setRetention] = useState('');
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [saveError, setSaveError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
@@ -53,6 +64,7 @@ export function SettingsPage() {
       setUrl(settings.data.ollama_url);
       setModel(settings.data.default_model);
       setGuardrails(guardrailValuesFrom(settings.data));
+      setRetention(settings.data.usage_retention_days?.toString() ?? '');
     }
   }, [settings.data]);
 
@@ -78,6 +90,8 @@ export function SettingsPage() {
     if (!model.trim()) errs.default_model = t('settings.modelRequired');
     const parsed = parseGuardrails(guardrails);
     if ('invalid' in parsed) for (const f of parsed.invalid) errs[f] = t(`guardrails.${f}Invalid`);
+    const retentionDays = parseRetention(retention);
+    if (retentionDays === undefined) errs.usage_retention_days = t('settings.retentionInvalid');
     setErrors(errs);
     if (Object.keys(errs).length || 'invalid' in parsed) return;
 
@@ -88,6 +102,7 @@ export function SettingsPage() {
       ollama_url: url.trim(),
       default_model: model.trim(),
       ...Object.fromEntries(changed.map((f) => [f, parsed.guardrails[f]])),
+      ...(retentionDays !== (settings.data?.usage_retention_days ?? null) ? { usage_retention_days: retentionDays } : {}),
     };
     setSaving(true);
     setSaveError(null);
@@ -263,6 +278,29 @@ export function SettingsPage() {
           onChange={(f, v) => setGuardrails((prev) => ({ ...prev, [f]: v }))}
           errors={errors}
         />
+
+        <div className={`field${errors.usage_retention_days ? ' field-invalid' : ''}`}>
+          <label htmlFor={`${id}-retention`}>{t('settings.retention')}</label>
+          <input
+            id={`${id}-retention`}
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            value={retention}
+            onChange={(e) => setRetention(e.target.value)}
+            aria-invalid={errors.usage_retention_days ? true : undefined}
+            aria-describedby={`${id}-retention-hint${errors.usage_retention_days ? ` ${id}-retention-err` : ''}`}
+            data-testid="settings-retention"
+          />
+          <p className="field-hint" id={`${id}-retention-hint`}>
+            {t('settings.retentionHint')}
+          </p>
+          {errors.usage_retention_days && (
+            <p className="field-error" id={`${id}-retention-err`}>
+              {errors.usage_retention_days}
+            </p>
+          )}
+        </div>
 
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={saving} data-testid="settings-save">

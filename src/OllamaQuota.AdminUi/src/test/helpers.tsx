@@ -121,8 +121,8 @@ export const sampleKeys = (): ApiKey[] => [
   makeKey({ name: 'delta', status: 'expired', created_at: '2026-08-01T10:00:00Z', expires_at: '2026-11-01T00:00:00Z' }),
 ];
 
-/** Renders the whole app, optionally already logged in (password in sessionStorage). */
-export function renderApp({ loggedIn = true, lang = 'en', hash = '' }: { loggedIn?: boolean; lang?: Lang; hash?: string } = {}) {
+/** Renders the whole app, optionally already logged in (password in sessionStorage), on the keys page unless told. */
+export function renderApp({ loggedIn = true, lang = 'en', hash = '#/keys' }: { loggedIn?: boolean; lang?: Lang; hash?: string } = {}) {
   if (loggedIn) sessionStorage.setItem('oq.admin', PASSWORD);
   window.location.hash = hash;
   return render(<App lang={lang} />);

@@ -277,6 +277,10 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("revision");
 
+                    b.Property<int?>("UsageRetentionDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("usage_retention_days");
+
                     b.HasKey("Id")
                         .HasName("pk_settings");
 
@@ -302,6 +306,10 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("completion_tokens");
 
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint")
+                        .HasColumnName("errors");
+
                     b.Property<long>("EvalDurationNs")
                         .HasColumnType("bigint")
                         .HasColumnName("eval_duration_ns");
@@ -322,6 +330,14 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("prompt_tokens");
 
+                    b.Property<long>("RefusedRateLimited")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refused_rate_limited");
+
+                    b.Property<long>("RefusedUnavailable")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refused_unavailable");
+
                     b.Property<long>("Requests")
                         .HasColumnType("bigint")
                         .HasColumnName("requests");
@@ -336,6 +352,9 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
 
                     b.HasKey("KeyId", "Day", "Model")
                         .HasName("pk_usage_daily");
+
+                    b.HasIndex("Day")
+                        .HasDatabaseName("ix_usage_daily_day");
 
                     b.ToTable("usage_daily", (string)null);
                 });
@@ -428,6 +447,10 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("prompt_tokens");
 
+                    b.Property<bool>("Refused")
+                        .HasColumnType("boolean")
+                        .HasColumnName("refused");
+
                     b.Property<int>("StatusCode")
                         .HasColumnType("integer")
                         .HasColumnName("status_code");
@@ -439,8 +462,20 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                     b.HasKey("Id")
                         .HasName("pk_usage_events");
 
-                    b.HasIndex("KeyId", "CreatedAt")
-                        .HasDatabaseName("ix_usage_events_key_id_created_at");
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_created_at_id");
+
+                    b.HasIndex("Endpoint", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_endpoint_created_at_id");
+
+                    b.HasIndex("KeyId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_key_id_created_at_id");
+
+                    b.HasIndex("Model", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_model_created_at_id");
+
+                    b.HasIndex("StatusCode", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_status_code_created_at_id");
 
                     b.ToTable("usage_events", (string)null);
                 });

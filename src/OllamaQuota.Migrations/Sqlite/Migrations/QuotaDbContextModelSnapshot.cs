@@ -270,6 +270,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("revision");
 
+                    b.Property<int?>("UsageRetentionDays")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("usage_retention_days");
+
                     b.HasKey("Id")
                         .HasName("pk_settings");
 
@@ -295,6 +299,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("completion_tokens");
 
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("errors");
+
                     b.Property<long>("EvalDurationNs")
                         .HasColumnType("INTEGER")
                         .HasColumnName("eval_duration_ns");
@@ -315,6 +323,14 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("prompt_tokens");
 
+                    b.Property<long>("RefusedRateLimited")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused_rate_limited");
+
+                    b.Property<long>("RefusedUnavailable")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused_unavailable");
+
                     b.Property<long>("Requests")
                         .HasColumnType("INTEGER")
                         .HasColumnName("requests");
@@ -329,6 +345,9 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
 
                     b.HasKey("KeyId", "Day", "Model")
                         .HasName("pk_usage_daily");
+
+                    b.HasIndex("Day")
+                        .HasDatabaseName("ix_usage_daily_day");
 
                     b.ToTable("usage_daily", (string)null);
                 });
@@ -419,6 +438,10 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("prompt_tokens");
 
+                    b.Property<bool>("Refused")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused");
+
                     b.Property<int>("StatusCode")
                         .HasColumnType("INTEGER")
                         .HasColumnName("status_code");
@@ -430,8 +453,20 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.HasKey("Id")
                         .HasName("pk_usage_events");
 
-                    b.HasIndex("KeyId", "CreatedAt")
-                        .HasDatabaseName("ix_usage_events_key_id_created_at");
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_created_at_id");
+
+                    b.HasIndex("Endpoint", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_endpoint_created_at_id");
+
+                    b.HasIndex("KeyId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_key_id_created_at_id");
+
+                    b.HasIndex("Model", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_model_created_at_id");
+
+                    b.HasIndex("StatusCode", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_usage_events_status_code_created_at_id");
 
                     b.ToTable("usage_events", (string)null);
                 });

@@ -1,0 +1,113 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Data;
+using OllamaQuota.Core.Quotas;
+using OllamaQuota.Core.Usage;
+
+namespace OllamaQuota.Admin.Apis;
+
+/// <param name="Requests">Requests the quotas count: answered without an error status.</param>
+/// <param name="GpuSeconds">GPU time (<see cref="GpuTime"/>) of the <paramref name="TimedRequests"/> Ollama timed.</param>
+/// <param name="Errors">5xx answers to forwarded requests.</param>
+/// <param name="Refused429">Requests the proxy refused because a quota was used up.</param>
+/// <param name="Refused503">Requests the proxy refused because it could not reach its quota ledger.</param>
+public sealed record OverviewTotals(
+    long Requests, long PromptTokens, long CompletionTokens, long Tokens, double GpuSeconds, long TimedRequests,
+    long Errors, [property: JsonPropertyName("refused_429")] long Refused429, [property: JsonPropertyName("refused_503")] long Refused503)
+{
+    public static OverviewTotals From<TKey>(UsageSums<TKey> sums) => new(
+        sums.Requests, sums.PromptTokens, sums.CompletionTokens, sums.PromptTokens + sums.CompletionTokens,
+        GpuTime.Seconds(sums.GpuDurationNs), sums.TimedRequests, sums.Errors, sums.RefusedRateLimited, sums.RefusedUnavailable);
+
+    public static OverviewTotals Sum(IEnumerable<OverviewTotals> all) => all.Aggregate(
+        new OverviewTotals(0, 0, 0, 0, 0, 0, 0, 0, 0),
+        (a, b) => new(
+            a.Requests + b.Requests, a.PromptTokens + b.PromptTokens, a.CompletionTokens + b.CompletionTokens, a.Tokens + b.Tokens,
+            a.GpuSeconds + b.GpuSeconds, a.TimedRequests + b.TimedRequests, a.Errors + b.Errors,
+            a.Refused429 + b.Refused429, a.Refused503 + b.Refused503));
+}
+
+public sealed record OverviewModel(string Model, OverviewTotals Usage);
+
+/// <param name="Name">Null when the key no longer exists.</param>
+public sealed record OverviewKey(Guid KeyId, string? Name, string? KeyPrefix, OverviewTotals Usage);
+
+/// <summary>One model's usage on one day, flat like the per-key daily rows, for the same chart.</summary>
+public sealed record OverviewDay(
+    DateOnly Day, string Model, long Requests, long PromptTokens, long CompletionTokens, double GpuSeconds, long TimedRequests,
+    long Errors, [property: JsonPropertyName("refused_429")] long Refused429, [property: JsonPropertyName("refused_503")] long Refused503);
+
+/// <param name="Period">"today" or "month": what <paramref name="Totals"/>, <paramref name="ByModel"/> and
+/// <paramref name="TopKeys"/> cover, the days <paramref name="From"/> to <paramref name="To"/> (APP_TZ).</param>
+/// <param name="Daily">The days of the current month up to today that had usage, per model, whatever the period: the
+/// roll-ups are per day, so there is no finer series for today.</param>
+public sealed record OverviewResponse(
+    string Period, DateOnly From, DateOnly To, OverviewTotals Totals, List<OverviewModel> ByModel, List<OverviewKey> TopKeys,
+    List<OverviewDay> Daily);
+
+/// <summary>Today or this month across all keys, read from the daily roll-ups only (never the events).</summary>
+public static class OverviewApi
+{
+    private const int MostTopKeys = 100;
+
+    public static RouteGroupBuilder MapOverviewApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/overview", Overview).WithTags("Usage").WithName("GetOverview");
+        return api;
+    }
+
+    public static async Task<Results<Ok<OverviewResponse>, ValidationProblem>> Overview(
+        string? period, int? top, IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, CancellationToken cancellationToken)
+    {
+        period ??= "today";
+        top ??= 10;
+        var errors = new Dictionary<string, string[]>();
+        if (period is not ("today" or "month"))
+        {
+            errors["period"] = ["must be today or month"];
+        }
+
+        if (top is < 1 or > MostTopKeys)
+        {
+            errors["top"] = [$"must be between 1 and {MostTopKeys}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var today = calendar.Today;
+        var firstOfMonth = new DateOnly(today.Year, today.Month, 1);
+        var from = period == "today" ? today : firstOfMonth;
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = UsageOverview.Days(db, from, today);
+        var byModel = (await UsageOverview.SumByAsync(rows, d => d.Model, null, cancellationToken))
+            .Select(s => new OverviewModel(s.Key, OverviewTotals.From(s)))
+            .ToList();
+        var topKeys = await UsageOverview.SumByAsync(rows, d => d.KeyId, top, cancellationToken);
+        var topIds = topKeys.Select(s => s.Key).ToList();
+        var names = await db.ApiKeys.AsNoTracking()
+            .Where(k => topIds.Contains(k.Id))
+            .ToDictionaryAsync(k => k.Id, k => (k.Name, k.KeyPrefix), cancellationToken);
+        var days = await UsageOverview.SumByAsync(
+            UsageOverview.Days(db, firstOfMonth, today), d => new { d.Day, d.Model }, null, cancellationToken);
+
+        return TypedResults.Ok(new OverviewResponse(
+            period,
+            from,
+            today,
+            OverviewTotals.Sum(byModel.Select(m => m.Usage)),
+            byModel,
+            [.. topKeys.Select(s => names.TryGetValue(s.Key, out var key)
+                ? new OverviewKey(s.Key, key.Name, key.KeyPrefix, OverviewTotals.From(s))
+                : new OverviewKey(s.Key, null, null, OverviewTotals.From(s)))],
+            [.. days
+                .OrderBy(s => s.Key.Day).ThenBy(s => s.Key.Model, StringComparer.Ordinal)
+                .Select(s => new OverviewDay(
+                    s.Key.Day, s.Key.Model, s.Requests, s.PromptTokens, s.CompletionTokens, GpuTime.Seconds(s.GpuDurationNs),
+                    s.TimedRequests, s.Errors, s.RefusedRateLimited, s.RefusedUnavailable))]));
+    }
+}
