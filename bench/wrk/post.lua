@@ -19,10 +19,5 @@ if pace ~= nil and pace > 0 then
   end
 end
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("BENCH requests=%d seconds=%.3f p50=%d p99=%d p999=%d errors=%d\n",
-    summary.requests, summary.duration / 1e6,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-    e.connect + e.read + e.write + e.timeout + e.status))
-end
+-- The BENCH line at the end (report.lua, beside this script).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
