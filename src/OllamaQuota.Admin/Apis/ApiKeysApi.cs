@@ -14,7 +14,7 @@ public static class ApiKeysApi
 {
     private const string AllowedModelsField = "allowed_models";
 
-    private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
+    private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, "owner_id", .. ApiKeyRules.LimitFields];
 
     private static readonly string[] UpdateFields = [AllowedModelsField, .. ApiKeyRules.LimitFields];
 
@@ -32,7 +32,7 @@ public static class ApiKeysApi
         IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var keys = await db.ApiKeys.AsNoTracking().ToListAsync(cancellationToken);
+        var keys = await db.ApiKeys.AsNoTracking().Include(k => k.Owner).ToListAsync(cancellationToken);
         var activities = await activity.ReadAsync(db, null, cancellationToken);
         var now = calendar.UtcNow;
         var response = keys
@@ -78,6 +78,14 @@ public static class ApiKeysApi
         }
 
         TryGetAllowedModels(fields, out var allowedModels);
+        OwnersApi.TryGetOwnerId(fields, out var ownerId);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owner = ownerId is { } id ? await db.Owners.FirstOrDefaultAsync(o => o.Id == id, cancellationToken) : null;
+        if (ownerId is not null && owner is null)
+        {
+            fields.AddError("owner_id", $"there is no owner with id {ownerId}");
+        }
+
         if (fields.HasErrors)
         {
             return TypedResults.ValidationProblem(fields.Errors, title: "The key was not created.");
@@ -87,7 +95,8 @@ public static class ApiKeysApi
         limits.ForEach(limit => ApiKeyLimits.Set(record, limit.Kind, limit.Value));
         record.AllowedModels = allowedModels;
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // A new key has no usage, so its owner's counters stay as they are (no new membership version).
+        record.Owner = owner;
         db.ApiKeys.Add(record);
         await db.SaveChangesAsync(cancellationToken);
 
@@ -103,7 +112,7 @@ public static class ApiKeysApi
         CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var key = await db.ApiKeys.Include(k => k.Owner).FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
         if (key is null)
         {
             return NotFound(id);
@@ -162,7 +171,7 @@ public static class ApiKeysApi
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var key = await db.ApiKeys.Include(k => k.Owner).FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
         if (key is null)
         {
             return NotFound(id);

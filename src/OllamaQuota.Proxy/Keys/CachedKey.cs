@@ -1,7 +1,22 @@
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Models;
+using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Proxy.Keys;
 
 /// <summary>What the proxy needs of a key on every request; never the plaintext.</summary>
-public sealed record CachedKey(Guid Id, bool IsActive, DateTime? ExpiresAt, QuotaLimits Limits, ModelAccess Models);
+/// <param name="AllowedModels">The allow-list as stored (empty: every model), for <c>GET /quota</c>.</param>
+/// <param name="Owner">The key's owner, whose limits apply across all of its keys; null for a key on its own.</param>
+public sealed record CachedKey(
+    Guid Id, string Name, string Prefix, bool IsActive, DateTime? ExpiresAt, QuotaLimits Limits, ModelAccess Models,
+    IReadOnlyList<string> AllowedModels, CachedOwner? Owner)
+{
+    /// <summary>The ledger's request for this key: its limits and its owner's.</summary>
+    public ReserveRequest Reserve(long promptTokens, long? requestedCompletionTokens, bool generatesText) =>
+        new(Id, Limits, promptTokens, requestedCompletionTokens, generatesText)
+        {
+            Owner = Owner is { } owner ? new OwnerQuota(owner.Id, owner.KeysVersion, owner.Limits) : null,
+        };
+}
+
+public sealed record CachedOwner(Guid Id, string Name, long KeysVersion, QuotaLimits Limits);
