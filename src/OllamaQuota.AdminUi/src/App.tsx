@@ -7,6 +7,7 @@ import { I18nProvider, useI18n, type Lang, type MessageKey } from './i18n';
 import { KeysPage } from './keys/KeysPage';
 import { KeysProvider } from './keys/KeysContext';
 import { LoginPage } from './pages/LoginPage';
+import { OwnersPage } from './owners/OwnersPage';
 import { ProxyInfoPage } from './proxy/ProxyInfoPage';
 import { hrefFor, useRoute, type Route } from './lib/router';
 import { SettingsPage } from './settings/SettingsPage';
@@ -16,6 +17,7 @@ const KeyDetailPage = lazy(() => import('./keys/KeyDetailPage'));
 
 const NAV: { page: Route['page']; route: Route; label: MessageKey; testId: string }[] = [
   { page: 'keys', route: { page: 'keys' }, label: 'nav.keys', testId: 'nav-keys' },
+  { page: 'owners', route: { page: 'owners' }, label: 'nav.owners', testId: 'nav-owners' },
   { page: 'settings', route: { page: 'settings' }, label: 'nav.settings', testId: 'nav-settings' },
   { page: 'proxy', route: { page: 'proxy' }, label: 'nav.proxy', testId: 'nav-proxy' },
 ];
@@ -85,6 +87,7 @@ function Shell() {
             <KeyDetailPage id={route.id} />
           </Suspense>
         )}
+        {route.page === 'owners' && <OwnersPage />}
         {route.page === 'settings' && <SettingsPage />}
         {route.page === 'proxy' && <ProxyInfoPage />}
       </main>

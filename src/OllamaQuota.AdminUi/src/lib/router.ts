@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 
-/** Hash routes: #/keys, #/keys/<id>, #/settings, #/proxy. */
+/** Hash routes: #/keys, #/keys/<id>, #/owners, #/settings, #/proxy. */
 export type Route =
   | { page: 'keys' }
+  | { page: 'owners' }
   | { page: 'key'; id: string }
   | { page: 'settings' }
   | { page: 'proxy' };
@@ -13,6 +14,7 @@ export function parseHash(hash: string): Route {
   if (head === 'keys' && rest.length === 1 && rest[0]) {
     return { page: 'key', id: decodeURIComponent(rest[0]) };
   }
+  if (head === 'owners') return { page: 'owners' };
   if (head === 'settings') return { page: 'settings' };
   if (head === 'proxy') return { page: 'proxy' };
   return { page: 'keys' };
@@ -22,6 +24,8 @@ export function hrefFor(route: Route): string {
   switch (route.page) {
     case 'key':
       return `#/keys/${encodeURIComponent(route.id)}`;
+    case 'owners':
+      return '#/owners';
     case 'settings':
       return '#/settings';
     case 'proxy':
