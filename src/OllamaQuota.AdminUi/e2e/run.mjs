@@ -49,6 +49,7 @@ const CHECKS = [
   { id: 'proxy-calls', title: 'c. proxy: /api/chat (plain and streamed) and /v1/chat/completions with the key', needs: ['create-key'] },
   { id: 'usage-in-table', title: 'd. keys table shows 3 requests today, the fake\'s token total and its GPU time', needs: ['proxy-calls'] },
   { id: 'detail-chart', title: 'e. key detail page renders the usage chart', needs: ['usage-in-table'] },
+  { id: 'owners', title: 'j. create an owner, give it the key; the owner shows the key\'s usage, and GET /quota names it', needs: ['usage-in-table'] },
   { id: 'edit-quota', title: 'f. edit daily_tokens; the table shows the new limit without a reload', needs: ['create-key'] },
   { id: 'deactivate', title: 'g. deactivate with confirmation; the status shows deactivated', needs: ['create-key'] },
   { id: 'proxy-refuses', title: 'h. the proxy answers 401 for the deactivated key within 2 s', needs: ['deactivate'] },
@@ -82,6 +83,7 @@ async function main() {
     await check('proxy-calls', stepProxyCalls);
     await check('usage-in-table', stepUsageInTable);
     await check('detail-chart', stepDetailChart);
+    await check('owners', stepOwners);
     await check('edit-quota', stepEditQuota);
     await check('deactivate', stepDeactivate);
     await check('proxy-refuses', stepProxyRefuses);
@@ -490,6 +492,56 @@ async function stepDetailChart() {
   await tid('daily-chart-metric-gpu_seconds').click();
   assertEq(await tid('daily-chart-metric-gpu_seconds').getAttribute('aria-checked'), 'true', 'daily-chart GPU metric selected');
   await tid('daily-chart-canvas').locator('.recharts-bar-rectangle path').first().waitFor();
+}
+
+async function stepOwners() {
+  const { page } = ctx;
+  const OWNER_DAILY_REQUESTS = 10;
+  ctx.ownerName = `team-${crypto.randomBytes(3).toString('hex')}`;
+  await tid('nav-owners').click();
+  await tid('owners-page').waitFor();
+  await tid('create-owner-button').click();
+  await tid('owner-dialog').waitFor();
+  await tid('owner-name').fill(ctx.ownerName);
+  await tid('owner-daily-requests').fill(String(OWNER_DAILY_REQUESTS));
+  await tid('owner-submit').click();
+  await tid('owner-dialog').waitFor({ state: 'detached' });
+  const ownerRow = page.locator(`[data-testid="owner-row"][data-owner-name="${ctx.ownerName}"]`);
+  await ownerRow.waitFor();
+  const ownerId = await ownerRow.getAttribute('data-owner-id');
+
+  // The key (with its three requests of today) goes to the owner, from the key's edit dialog.
+  await tid('nav-keys').click();
+  await tid('keys-page').waitFor();
+  await tid('edit-quota-button', keyRow()).click();
+  await tid('edit-quota-dialog').waitFor();
+  await tid('edit-quota-owner').locator(`option[value="${ownerId}"]`).waitFor({ state: 'attached' });
+  await tid('edit-quota-owner').selectOption(ownerId);
+  await tid('edit-quota-submit').click();
+  await tid('edit-quota-dialog').waitFor({ state: 'detached' });
+  assertEq((await tid('key-owner', keyRow()).innerText()).trim(), `Owner: ${ctx.ownerName}`, 'key-owner in the keys table');
+
+  // One more request: the owner's usage is the usage of the keys it holds now, so 3 + 1.
+  const r = await proxyPost('/api/chat', { model: 'llama3', messages: [{ role: 'user', content: 'Owned now?' }], stream: false });
+  assert(r.status === 200, `chat after the move failed:\n${describe('/api/chat', r)}`);
+  let seen = null;
+  await poll(10_000, async () => {
+    await tid('nav-keys').click();
+    await tid('nav-owners').click();
+    await ownerRow.waitFor();
+    seen = await tid('owner-usage-today-requests', ownerRow).getAttribute('data-used');
+    return seen === '4';
+  }, () => `owner-usage-today-requests data-used stayed "${seen}" (want 4)`);
+  assertEq(await tid('owner-usage-today-requests', ownerRow).getAttribute('data-limit'), String(OWNER_DAILY_REQUESTS), 'owner-usage-today-requests data-limit');
+  assertEq((await tid('owner-keys', ownerRow).innerText()).trim(), ctx.keyName, 'owner-keys');
+  await shot('owners-page');
+
+  const quota = await fetch(`${ctx.proxyUrl}/quota`, { headers: { Authorization: `Bearer ${ctx.plaintext}` }, signal: AbortSignal.timeout(10_000) });
+  assertEq(quota.status, 200, 'GET /quota status');
+  const q = await quota.json();
+  assertEq(q.owner?.name, ctx.ownerName, 'GET /quota owner.name');
+  const ownerDay = q.windows?.find((w) => w.scope === 'owner' && w.limit === 'daily_requests');
+  assertEq(JSON.stringify([ownerDay?.limit_value, ownerDay?.used, ownerDay?.remaining]), JSON.stringify([OWNER_DAILY_REQUESTS, 4, OWNER_DAILY_REQUESTS - 4]), 'GET /quota owner daily_requests');
 }
 
 async function stepEditQuota() {
