@@ -154,7 +154,11 @@ public static class OwnersApi
                 detail: $"The owner '{owner.Name}' holds {keys.Count} key(s). Move them to another owner first, or delete with ?detach_keys=true to leave them on their own (they keep their own limits and usage).");
         }
 
-        keys.ForEach(k => k.OwnerId = null);
+        keys.ForEach(k =>
+        {
+            k.OwnerId = null;
+            k.OwnerChanges++;
+        });
         db.Owners.Remove(owner);
         await db.SaveChangesAsync(cancellationToken);
         await notifier.OwnerChangedAsync(db, owner, cancellationToken);
@@ -205,6 +209,7 @@ public static class OwnersApi
         {
             key.OwnerId = target?.Id;
             key.Owner = target;
+            key.OwnerChanges++;
             if (previous is not null)
             {
                 previous.KeysVersion++;

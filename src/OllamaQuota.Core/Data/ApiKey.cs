@@ -37,6 +37,12 @@ public sealed class ApiKey : ILimitHolder
 
     public Owner? Owner { get; set; }
 
+    /// <summary>
+    /// How many times the key changed owner. The Redis ledger keeps the key's windows per value, so that after a move
+    /// they are rebuilt from the database rather than found as they were the last time the key was there.
+    /// </summary>
+    public long OwnerChanges { get; set; }
+
     /// <summary>The models this key may use (names and patterns, see ModelAccess); null allows every model.</summary>
     public string[]? AllowedModels { get; set; }
 }

@@ -15,6 +15,9 @@ namespace OllamaQuota.Core.Quotas;
 /// A day or month Redis does not have (first use today, a flush, a failover, eviction) is rebuilt from
 /// <see cref="IQuotaBaseline"/> before the check, together with any missing minute or hour, so losing Redis's data
 /// never resets a quota; a minute or hour missing while the day is there is simply a new window and starts empty.
+/// A key with an owner keeps its counters under the owner's hash tag instead (<see cref="KeyPrefix(Guid, Guid?)"/>),
+/// beside the owner's windows of its current membership version (<see cref="OwnerWindowPrefix"/>) and the owner's
+/// leases, so that one script checks and counts both.
 /// Redis failures surface as the library's exceptions; <see cref="RedisFailModeLedger"/> decides what they mean for
 /// the request.
 /// </summary>
@@ -134,7 +137,7 @@ public sealed partial class RedisQuotaLedger(
         values[6] = request.GeneratesText ? 1 : 0;
         values[7] = options.Value.MaxCompletionTokens;
         values[8] = request.Limits.MaxConcurrentRequests ?? -1;
-        values[9] = Record(windows, owner);
+        values[9] = Record(windows, request);
         values[10] = owner?.Limits.MaxConcurrentRequests ?? -1;
         values[11] = layout.Tag;
         values[12] = owner is null ? "" : request.KeyId.ToString("D");
@@ -301,13 +304,19 @@ public sealed partial class RedisQuotaLedger(
     }, window.Id);
 
     /// <summary>
-    /// What a reservation's record holds after its tokens: the ids of the key's windows, then for an owned key
-    /// "v&lt;version&gt;" and the ids of the owner's, so that a script giving back an expired lease finds every one.
+    /// What a reservation's record holds after its tokens: the ids of the key's windows (after "c&lt;owner changes&gt;"
+    /// once the key has changed owner), then for an owned key "v&lt;version&gt;" and the ids of the owner's, so that a
+    /// script giving back an expired lease finds every one.
     /// </summary>
-    private static string Record(CountedWindow[] windows, OwnerQuota? owner)
+    private static string Record(CountedWindow[] windows, ReserveRequest request)
     {
         var own = string.Join(' ', windows.Where(w => w.Scope == QuotaScope.Key).Select(w => w.Id));
-        return owner is null ? own : string.Create(CultureInfo.InvariantCulture,
+        if (request.OwnerChanges > 0)
+        {
+            own = string.Create(CultureInfo.InvariantCulture, $"c{request.OwnerChanges} {own}");
+        }
+
+        return request.Owner is not { } owner ? own : string.Create(CultureInfo.InvariantCulture,
             $"{own} v{owner.KeysVersion} {string.Join(' ', windows.Where(w => w.Scope == QuotaScope.Owner).Select(w => w.Id))}");
     }
 
@@ -349,24 +358,29 @@ public sealed partial class RedisQuotaLedger(
     /// </summary>
     private sealed record Held(string Id, RedisKey[] Keys, string MemberPrefix);
 
-    /// <summary>Where a request's counters are: the hash tag's prefix, the key's, the owner's windows' and its leases.</summary>
-    private sealed record Layout(string Tag, string Key, string? OwnerWindows, string SharedExpiries, string MemberPrefix)
+    /// <summary>
+    /// Where a request's counters are: the hash tag's prefix, the key's (its reservations and leases), the key's
+    /// windows' (per owner change, so that a key moved back finds none of its old counts), the owner's windows' and the
+    /// owner's leases.
+    /// </summary>
+    private sealed record Layout(string Tag, string Key, string KeyWindows, string? OwnerWindows, string SharedExpiries, string MemberPrefix)
     {
         public static Layout Of(ReserveRequest request)
         {
+            var key = KeyPrefix(request.KeyId, request.Owner?.OwnerId);
+            var windows = request.OwnerChanges > 0 ? string.Create(CultureInfo.InvariantCulture, $"{key}c{request.OwnerChanges}:") : key;
             if (request.Owner is not { } owner)
             {
-                var prefix = KeyPrefix(request.KeyId, null);
-                return new Layout(prefix, prefix, null, prefix + "reservation-expiries", "");
+                return new Layout(key, key, windows, null, key + "reservation-expiries", "");
             }
 
             return new Layout(
-                OwnerTag(owner.OwnerId), KeyPrefix(request.KeyId, owner.OwnerId), OwnerWindowPrefix(owner.OwnerId, owner.KeysVersion),
-                OwnerExpiriesKey(owner.OwnerId), request.KeyId.ToString("D") + ":");
+                OwnerTag(owner.OwnerId), key, windows, OwnerWindowPrefix(owner.OwnerId, owner.KeysVersion), OwnerExpiriesKey(owner.OwnerId),
+                request.KeyId.ToString("D") + ":");
         }
 
         public string WindowKey(CountedWindow window) =>
-            RedisQuotaLedger.WindowKey(window.Scope == QuotaScope.Owner ? OwnerWindows! : Key, window);
+            RedisQuotaLedger.WindowKey(window.Scope == QuotaScope.Owner ? OwnerWindows! : KeyWindows, window);
     }
 
     private sealed record DeferredSettle(Reservation Reservation, long ActualTokens, bool Refund);

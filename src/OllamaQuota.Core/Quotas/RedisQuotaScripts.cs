@@ -11,7 +11,8 @@ namespace OllamaQuota.Core.Quotas;
 /// one API key, after its prefix (<see cref="RedisQuotaLedger.KeyPrefix(Guid, Guid?)"/>):
 /// <list type="bullet">
 /// <item>the window hashes (<see cref="RedisQuotaLedger.WindowKey(Guid, CountedWindow)"/>), fields <c>req</c> and <c>tok</c>;</item>
-/// <item><c>reservations</c>: a hash, reservation id → "tokens window-id…" (the key's windows it was counted in),
+/// <item><c>reservations</c>: a hash, reservation id → "tokens window-id…" (the key's windows it was counted in, after
+/// "c&lt;n&gt;" once the key has changed owner n times, as its windows are then under <c>…:c&lt;n&gt;:</c>),
 /// followed for an owned key by "v&lt;version&gt; window-id…" (its owner's windows, under that membership version), or
 /// "released" once its lease ran out and it was given back;</item>
 /// <item><c>reservation-expiries</c>: a sorted set of the reservations in flight, id → when its lease ends, in Redis's
@@ -107,6 +108,8 @@ internal static class RedisQuotaScripts
             for word in string.gmatch(held, '%S+') do
               if tokens == nil then
                 tokens = tonumber(word)
+              elseif string.sub(word, 1, 1) == 'c' then
+                windows = prefix .. word .. ':'
               elseif string.sub(word, 1, 1) == 'v' then
                 windows = tag .. word .. ':'
               else

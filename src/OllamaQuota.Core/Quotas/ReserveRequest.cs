@@ -16,6 +16,9 @@ public sealed record ReserveRequest(
 {
     /// <summary>The key's owner, whose limits the request must fit as well; null for a key on its own.</summary>
     public OwnerQuota? Owner { get; init; }
+
+    /// <summary>How many times the key changed owner (<c>api_keys.owner_changes</c>).</summary>
+    public long OwnerChanges { get; init; }
 }
 
 /// <summary>An owner as the ledger sees it.</summary>

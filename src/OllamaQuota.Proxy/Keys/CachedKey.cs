@@ -11,11 +11,15 @@ public sealed record CachedKey(
     Guid Id, string Name, string Prefix, bool IsActive, DateTime? ExpiresAt, QuotaLimits Limits, ModelAccess Models,
     IReadOnlyList<string> AllowedModels, CachedOwner? Owner)
 {
+    /// <summary>How many times the key changed owner.</summary>
+    public long OwnerChanges { get; init; }
+
     /// <summary>The ledger's request for this key: its limits and its owner's.</summary>
     public ReserveRequest Reserve(long promptTokens, long? requestedCompletionTokens, bool generatesText) =>
         new(Id, Limits, promptTokens, requestedCompletionTokens, generatesText)
         {
             Owner = Owner is { } owner ? new OwnerQuota(owner.Id, owner.KeysVersion, owner.Limits) : null,
+            OwnerChanges = OwnerChanges,
         };
 }
 

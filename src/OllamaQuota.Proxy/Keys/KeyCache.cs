@@ -67,7 +67,10 @@ public sealed class KeyCache(IDbContextFactory<QuotaDbContext> contexts, TimePro
             var key = record is null ? null : new CachedKey(
                 record.Id, record.Name, record.KeyPrefix, record.IsActive, record.ExpiresAt, ApiKeyLimits.Of(record),
                 ModelAccess.From(record.AllowedModels), record.AllowedModels ?? [],
-                record.Owner is { } owner ? new CachedOwner(owner.Id, owner.Name, owner.KeysVersion, ApiKeyLimits.Of(owner)) : null);
+                record.Owner is { } owner ? new CachedOwner(owner.Id, owner.Name, owner.KeysVersion, ApiKeyLimits.Of(owner)) : null)
+            {
+                OwnerChanges = record.OwnerChanges,
+            };
 
             // Stored before the lookup is retired, so that a caller arriving in between finds one or the other.
             var ttl = key is null ? options.Value.NegativeCacheTtl : options.Value.KeyCacheTtl;

@@ -140,7 +140,7 @@ public abstract class OwnersApiTests(DatabaseKind kind) : IAsyncLifetime
         var versions = await db.Owners.OrderBy(o => o.Name).Select(o => o.KeysVersion).ToListAsync();
         Assert.Equal([1L, 2L], versions);
         var stored = await db.ApiKeys.SingleAsync();
-        Assert.Equal((null, 7L), (stored.OwnerId, stored.DailyRequests));
+        Assert.Equal((null, 7L, 2L), (stored.OwnerId, stored.DailyRequests, stored.OwnerChanges));
     }
 
     [Theory]
@@ -201,7 +201,7 @@ public abstract class OwnersApiTests(DatabaseKind kind) : IAsyncLifetime
         await using var db = await _admin.OpenDbAsync();
         Assert.Equal(0, await db.Owners.CountAsync());
         var key = await db.ApiKeys.SingleAsync();
-        Assert.Equal((null, 9L), (key.OwnerId, key.DailyRequests));
+        Assert.Equal((null, 9L, 1L), (key.OwnerId, key.DailyRequests, key.OwnerChanges));
     }
 
     [Fact]

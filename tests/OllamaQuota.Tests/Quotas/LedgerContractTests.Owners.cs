@@ -163,6 +163,39 @@ public abstract partial class LedgerContractTests
     }
 
     [Fact]
+    public async Task Reserve_KeyMovedAwayAndBack_KeepsTheCountsMadeWhileItWasAway()
+    {
+        var key = Guid.NewGuid();
+        var keyLimits = new QuotaLimits(null, null, 10, null, RequestsPerMinute: 10);
+        var owner = Owner(QuotaLimits.Unlimited);
+        for (var i = 0; i < 2; i++)
+        {
+            await SettleAsync(await ReserveMovedAsync(key, keyLimits, null, ownerChanges: 0));
+        }
+
+        // Moved to the owner (its first change of owner), three more; the database records all five.
+        _baseline.Usage[key] = new KeyUsage(new UsageTotals(2, 10, 0), new UsageTotals(2, 10, 0));
+        _baseline.ShortWindowUsage[key] = new UsageTotals(2, 10, 0);
+        for (var i = 0; i < 3; i++)
+        {
+            await SettleAsync(await ReserveMovedAsync(key, keyLimits, owner with { KeysVersion = 1 }, ownerChanges: 1));
+        }
+
+        _baseline.Usage[key] = new KeyUsage(new UsageTotals(5, 25, 0), new UsageTotals(5, 25, 0));
+        _baseline.ShortWindowUsage[key] = new UsageTotals(5, 25, 0);
+
+        // And back on its own: what it used with the owner still counts against its own limits.
+        var back = await ReserveMovedAsync(key, keyLimits, null, ownerChanges: 2);
+
+        Assert.Equal(
+            [
+                new LimitStatus(QuotaLimitKind.RequestsPerMinute, 10, 4, 60, 60),
+                new LimitStatus(QuotaLimitKind.DailyRequests, 10, 4, 24 * 3600, 12 * 3600),
+            ],
+            back.Limits);
+    }
+
+    [Fact]
     public async Task Settle_ReservedBeforeTheKeyMoved_GivesBackTheOldOwnersInFlightSlot()
     {
         var oldOwner = Owner(new QuotaLimits(null, null, null, null, MaxConcurrentRequests: 1));
@@ -233,6 +266,12 @@ public abstract partial class LedgerContractTests
     }
 
     private static OwnerQuota Owner(QuotaLimits limits) => new(Guid.NewGuid(), 0, limits);
+
+    private Task<ReserveResult> ReserveMovedAsync(Guid key, QuotaLimits limits, OwnerQuota? owner, long ownerChanges) =>
+        _ledger.ReserveAsync(
+            new ReserveRequest(key, limits, 5, null, GeneratesText: false) { Owner = owner, OwnerChanges = ownerChanges }, CancellationToken.None).AsTask();
+
+    private Task SettleAsync(ReserveResult reserved) => _ledger.SettleAsync(reserved.Reservation!, 5, refund: false, CancellationToken.None).AsTask();
 
     private Task<ReserveResult> ReserveOwnedAsync(Guid key, QuotaLimits limits, OwnerQuota owner, long prompt = 5, bool generates = true) =>
         _ledger.ReserveAsync(new ReserveRequest(key, limits, prompt, null, generates) { Owner = owner }, CancellationToken.None).AsTask();

@@ -30,6 +30,21 @@ public sealed partial class RedisQuotaLedgerTests
     }
 
     [Fact]
+    public async Task Reserve_KeyThatChangedOwner_KeepsItsWindowsPerChangeAndSaysSoInTheRecord()
+    {
+        var key = Guid.NewGuid();
+
+        var reservation = (await _ledger.ReserveAsync(
+            new ReserveRequest(key, QuotaLimits.Unlimited, 10, null, GeneratesText: false) { OwnerChanges = 2 }, CancellationToken.None)).Reservation!;
+
+        Assert.Equal(
+            [$"oq:{{k:{key}}}:c2:d:2026-11-22", $"oq:{{k:{key}}}:c2:m:2026-11", $"oq:{{k:{key}}}:reservation-expiries", $"oq:{{k:{key}}}:reservations"],
+            await NamesAsync($"oq:{{k:{key}}}:*"));
+        Assert.Equal("10 c2 2026-11-22 2026-11", (string?)(await _db.HashGetAllAsync(RedisQuotaLedger.ReservationsKey(key))).Single().Value);
+        await _ledger.SettleAsync(reservation, 10, refund: false, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Reserve_LeaseOfAnotherKeyOfTheOwnerRunsOut_TheOwnersSlotAndTokensComeBack()
     {
         var owner = new OwnerQuota(Guid.NewGuid(), 0, new QuotaLimits(100, null, null, null, MaxConcurrentRequests: 1));
