@@ -23,9 +23,11 @@ public sealed class PostgresServer : IAsyncDisposable
         _binDirectory = binDirectory;
         _dataDirectory = dataDirectory;
         Port = port;
+        // Many connections: every test database has its own Npgsql pool, whose idle connections live on for minutes
+        // after their test, and the whole suite runs in one server.
         _settings = string.Join(' ',
             $"-c port={port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={dataDirectory}",
-            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300");
+            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=1000");
     }
 
     public int Port { get; }
