@@ -10,6 +10,8 @@ public static class AdminApi
     {
         var api = app.MapGroup("/api").AddEndpointFilter<AdminPasswordFilter>().RequireCors(AdminServices.CorsPolicy);
         api.MapApiKeysApi();
+        api.MapOwnersApi();
+        api.MapUsersApi();
         api.MapUsageApi();
         api.MapOverviewApi();
         api.MapRequestLogApi();

@@ -41,12 +41,45 @@ public sealed class KeyActivityReader(QuotaCalendar calendar, TimeProvider time,
         return activity;
     }
 
+    /// <summary>
+    /// The same for owners: the usage of the keys each holds now (as the ledger counts an owner), and the sum of their
+    /// requests in flight.
+    /// </summary>
+    public async Task<Dictionary<Guid, KeyActivity>> ReadOwnersAsync(
+        QuotaDbContext db, IReadOnlyCollection<Guid>? ownerIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var now = calendar.UtcNow;
+        var usage = await UsageRollups.OwnerTotalsAsync(db, calendar.DayOf(now), ownerIds, cancellationToken);
+        var recent = await UsageRollups.OwnerRecentAsync(
+            db, calendar.WindowOf(QuotaPeriod.Hour, now), calendar.WindowOf(QuotaPeriod.Minute, now), ownerIds, cancellationToken);
+        var owned = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.OwnerId != null && (ownerIds == null || ownerIds.Contains(k.OwnerId!.Value)))
+            .Select(k => new { k.Id, OwnerId = k.OwnerId!.Value })
+            .ToListAsync(cancellationToken);
+        var keyInFlight = owned.Count == 0 ? [] : await InFlightAsync(db, [.. owned.Select(k => k.Id)], cancellationToken);
+        var inFlight = owned.GroupBy(k => k.OwnerId).ToDictionary(g => g.Key, g => g.Sum(k => keyInFlight.GetValueOrDefault(k.Id)));
+        var activity = new Dictionary<Guid, KeyActivity>();
+        foreach (var ownerId in usage.Keys.Concat(recent.Keys).Concat(inFlight.Keys).Distinct())
+        {
+            activity[ownerId] = new KeyActivity(
+                usage.GetValueOrDefault(ownerId, KeyUsage.Zero), recent.GetValueOrDefault(ownerId, RecentUsage.Zero), inFlight.GetValueOrDefault(ownerId));
+        }
+
+        return activity;
+    }
+
     private async Task<Dictionary<Guid, long>> InFlightAsync(QuotaDbContext db, IReadOnlyCollection<Guid>? keyIds, CancellationToken cancellationToken)
     {
         if (redis is not null)
         {
-            var ids = keyIds ?? await db.ApiKeys.AsNoTracking().Where(k => k.IsActive).Select(k => k.Id).ToListAsync(cancellationToken);
-            return await RedisQuotaLedger.ReadInFlightAsync(redis.GetDatabase(), ids);
+            // A key with an owner keeps its leases under the owner's hash tag.
+            var keys = await db.ApiKeys.AsNoTracking()
+                .Where(k => keyIds == null ? k.IsActive : keyIds.Contains(k.Id))
+                .Select(k => new { k.Id, k.OwnerId })
+                .ToListAsync(cancellationToken);
+            var owners = keys.Where(k => k.OwnerId is not null).ToDictionary(k => k.Id, k => k.OwnerId!.Value);
+            return await RedisQuotaLedger.ReadInFlightAsync(redis.GetDatabase(), [.. keys.Select(k => k.Id)], owners);
         }
 
         var fresh = time.GetUtcNow().UtcDateTime - InFlightSnapshotWriter.Staleness;

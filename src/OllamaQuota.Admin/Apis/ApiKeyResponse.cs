@@ -35,9 +35,12 @@ public sealed record ApiKeyResponse(
     IReadOnlyList<string> AllowedModels,
     UsageResponse Usage,
     long InFlight,
+    Guid? OwnerId,
+    string? OwnerName,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
 {
     /// <param name="activity">Its use: usage by window and requests in flight now.</param>
+    /// <remarks>The owner's name is shown when <paramref name="key"/> was read with its owner.</remarks>
     public static ApiKeyResponse From(ApiKey key, KeyActivity activity, DateTime utcNow, string? plaintext = null) => new(
         key.Id,
         key.Name,
@@ -60,17 +63,26 @@ public sealed record ApiKeyResponse(
         key.TokensPerHour,
         key.MaxConcurrentRequests,
         key.AllowedModels ?? [],
-        new UsageResponse(
-            UsageTotalsResponse.From(activity.Usage.Today),
-            UsageTotalsResponse.From(activity.Usage.Month),
-            UsageTotalsResponse.From(activity.Recent.Hour),
-            UsageTotalsResponse.From(activity.Recent.Minute)),
+        UsageResponse.From(activity),
         activity.InFlight,
+        key.OwnerId,
+        key.Owner?.Name,
         plaintext);
 }
 
 /// <summary>Usage in each window: today and this month from the roll-ups, this hour and minute from the usage events.</summary>
-public sealed record UsageResponse(UsageTotalsResponse Today, UsageTotalsResponse Month, UsageTotalsResponse Hour, UsageTotalsResponse Minute);
+public sealed record UsageResponse(UsageTotalsResponse Today, UsageTotalsResponse Month, UsageTotalsResponse Hour, UsageTotalsResponse Minute)
+{
+    public static UsageResponse From(KeyActivity activity)
+    {
+        ArgumentNullException.ThrowIfNull(activity);
+        return new UsageResponse(
+            UsageTotalsResponse.From(activity.Usage.Today),
+            UsageTotalsResponse.From(activity.Usage.Month),
+            UsageTotalsResponse.From(activity.Recent.Hour),
+            UsageTotalsResponse.From(activity.Recent.Minute));
+    }
+}
 
 /// <param name="GpuSeconds">GPU time (<see cref="GpuTime"/>) of the requests Ollama timed.</param>
 /// <param name="TimedRequests">How many requests that is: those Ollama reported durations for.</param>

@@ -18,7 +18,7 @@ public static class ApiKeysApi
 {
     private const string AllowedModelsField = "allowed_models";
 
-    private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, .. ApiKeyRules.LimitFields];
+    private static readonly string[] CreateFields = ["name", "expires_at", AllowedModelsField, "owner_id", .. ApiKeyRules.LimitFields];
 
     private const int MostKeysPerPage = 1000;
 
@@ -81,7 +81,7 @@ public static class ApiKeysApi
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = calendar.UtcNow;
-        var matches = db.ApiKeys.AsNoTracking().Where(k => includeDeleted || status == "deleted" || k.DeletedAt == null);
+        var matches = db.ApiKeys.AsNoTracking().Include(k => k.Owner).Where(k => includeDeleted || status == "deleted" || k.DeletedAt == null);
         if (search?.Trim().ToLowerInvariant() is { Length: > 0 } part)
         {
             matches = matches.Where(k => k.Name.ToLower().Contains(part) || k.KeyPrefix.ToLower().Contains(part));
@@ -153,6 +153,14 @@ public static class ApiKeysApi
         }
 
         TryGetAllowedModels(fields, out var allowedModels);
+        OwnersApi.TryGetOwnerId(fields, out var ownerId);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owner = ownerId is { } id ? await db.Owners.FirstOrDefaultAsync(o => o.Id == id, cancellationToken) : null;
+        if (ownerId is not null && owner is null)
+        {
+            fields.AddError("owner_id", $"there is no owner with id {ownerId}");
+        }
+
         if (fields.HasErrors)
         {
             return TypedResults.ValidationProblem(fields.Errors, title: "The key was not created.");
@@ -162,7 +170,8 @@ public static class ApiKeysApi
         limits.ForEach(limit => ApiKeyLimits.Set(record, limit.Kind, limit.Value));
         record.AllowedModels = allowedModels;
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // A new key has no usage, so its owner's counters stay as they are (no new membership version).
+        record.Owner = owner;
         db.ApiKeys.Add(record);
         AuditTrail.Record(db, AuditCaller.Of(http), AuditActions.KeyCreate, AuditSnapshots.Target(record), null, AuditSnapshots.Of(record, now), now);
         await db.SaveChangesAsync(cancellationToken);

@@ -15,7 +15,7 @@ internal static class KeyChanges
     public static async Task<(ApiKey? Key, JsonObject? Before, ProblemHttpResult? Problem)> FindAsync(
         QuotaDbContext db, Guid id, DateTime utcNow, CancellationToken cancellationToken)
     {
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        var key = await db.ApiKeys.Include(k => k.Owner).FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
         return key is null ? (null, null, ApiKeysApi.NotFound(id))
             : key.DeletedAt is not null ? (null, null, Deleted(id))
             : (key, AuditSnapshots.Of(key, utcNow), null);

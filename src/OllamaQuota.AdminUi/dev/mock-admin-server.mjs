@@ -24,7 +24,8 @@ const key = (name, extra) => ({
   deleted_at: null, rotated_at: null, previous_key_prefix: null, previous_key_expires_at: null, allowed_models: [],
   daily_tokens: null, monthly_tokens: null, daily_requests: null, monthly_requests: null,
   requests_per_minute: null, tokens_per_minute: null, requests_per_hour: null, tokens_per_hour: null, max_concurrent_requests: null,
-  usage: { today: usage(0, 0, 0), month: usage(0, 0, 0), hour: usage(0, 0, 0), minute: usage(0, 0, 0) }, in_flight: 0, ...extra,
+  usage: { today: usage(0, 0, 0), month: usage(0, 0, 0), hour: usage(0, 0, 0), minute: usage(0, 0, 0) }, in_flight: 0,
+  owner_id: null, owner_name: null, ...extra,
 });
 const LIMIT_FIELDS = ['daily_tokens', 'monthly_tokens', 'daily_requests', 'monthly_requests', 'requests_per_minute', 'tokens_per_minute', 'requests_per_hour', 'tokens_per_hour', 'max_concurrent_requests'];
 /** The Admin API's rule: each limit a whole number ≥ 0 or null; the errors name the fields. */
@@ -52,6 +53,22 @@ function record(action, target, before, after) {
     before: before ? pick(before) : null, after: pick(after),
   });
 }
+const owners = [
+  { id: randomUUID(), name: 'Team Alice', contact: 'alice@example.com', created_at: iso(now - 30 * day),
+    daily_tokens: 100000, monthly_tokens: 2000000, daily_requests: null, monthly_requests: null,
+    requests_per_minute: null, tokens_per_minute: null, requests_per_hour: null, tokens_per_hour: null, max_concurrent_requests: 6 },
+];
+// alice-laptop and ci-pipeline belong to Team Alice.
+for (const k of [keys[1], keys[2]]) Object.assign(k, { owner_id: owners[0].id, owner_name: owners[0].name });
+const sum = (ws) => usage(ws.reduce((n, w) => n + w.requests, 0), ws.reduce((n, w) => n + w.prompt_tokens, 0), ws.reduce((n, w) => n + w.completion_tokens, 0));
+/** An owner as the Admin shows it: its keys and the usage of the keys it holds now. */
+const ownerView = (o) => {
+  const held = keys.filter((k) => k.owner_id === o.id);
+  const window = (w) => sum(held.map((k) => k.usage[w] ?? usage(0, 0, 0)));
+  return { ...o, keys: held.map(({ id, name, key_prefix, status }) => ({ id, name, key_prefix, status })),
+    usage: { today: window('today'), month: window('month'), hour: window('hour'), minute: window('minute') },
+    in_flight: held.reduce((n, k) => n + k.in_flight, 0) };
+};
 let settings = {
   ollama_url: 'http://localhost:11434',
   default_model: 'llama3.1:8b',
@@ -199,10 +216,53 @@ async function api(req, res, url) {
     const invalid = limitErrors(b);
     if (Object.keys(invalid).length) return problem(res, 400, 'The key was not created.', undefined, invalid);
     const plaintext = 'sk-' + randomBytes(24).toString('base64url');
-    const k = key(b.name, { key_prefix: plaintext.slice(0, 11), created_at: iso(Date.now()), expires_at: b.expires_at ?? null, ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, b[f] ?? null])) });
+    const owner = b.owner_id ? owners.find((o) => o.id === b.owner_id) : null;
+    if (b.owner_id && !owner) return problem(res, 400, 'The key was not created.', undefined, { owner_id: [`there is no owner with id ${b.owner_id}`] });
+    const k = key(b.name, { key_prefix: plaintext.slice(0, 11), created_at: iso(Date.now()), expires_at: b.expires_at ?? null, owner_id: owner?.id ?? null, owner_name: owner?.name ?? null, ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, b[f] ?? null])) });
     keys.push(k);
     record('api_key.create', k, null, auditFields(k));
     return send(res, 201, { ...k, key: plaintext });
+  }
+  if (p === '/api/owners' && req.method === 'GET') return send(res, 200, owners.map(ownerView));
+  if (p === '/api/owners' && req.method === 'POST') {
+    const b = await readBody(req);
+    if (!b.name?.trim()) return problem(res, 400, 'The owner was not created.', undefined, { name: ['is required'] });
+    const invalid = limitErrors(b);
+    if (Object.keys(invalid).length) return problem(res, 400, 'The owner was not created.', undefined, invalid);
+    const o = { id: randomUUID(), name: b.name.trim(), contact: b.contact ?? null, created_at: iso(Date.now()), ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, b[f] ?? null])) };
+    owners.push(o);
+    return send(res, 201, ownerView(o));
+  }
+  if ((m = p.match(/^\/api\/owners\/([^/]+)$/))) {
+    const o = owners.find((x) => x.id === m[1]);
+    if (!o) return problem(res, 404, 'Not found', `There is no owner with id ${m[1]}.`);
+    if (req.method === 'PATCH') {
+      const b = await readBody(req);
+      const invalid = limitErrors(b);
+      if (Object.keys(invalid).length) return problem(res, 400, 'The owner was not changed.', undefined, invalid);
+      Object.assign(o, b);
+      for (const k of keys.filter((k) => k.owner_id === o.id)) k.owner_name = o.name;
+    }
+    if (req.method === 'DELETE') {
+      const held = keys.filter((k) => k.owner_id === o.id);
+      if (held.length && url.searchParams.get('detach_keys') !== 'true') {
+        return problem(res, 409, 'The owner holds keys', `The owner '${o.name}' holds ${held.length} key(s). Move them to another owner first, or delete with ?detach_keys=true.`);
+      }
+      for (const k of held) Object.assign(k, { owner_id: null, owner_name: null });
+      owners.splice(owners.indexOf(o), 1);
+      res.writeHead(204);
+      return res.end();
+    }
+    return send(res, 200, ownerView(o));
+  }
+  if ((m = p.match(/^\/api\/api-keys\/([^/]+)\/owner$/)) && req.method === 'PUT') {
+    const k = keys.find((x) => x.id === m[1]);
+    if (!k) return problem(res, 404, 'Not Found', 'No such key.');
+    const { owner_id } = await readBody(req);
+    const o = owner_id ? owners.find((x) => x.id === owner_id) : null;
+    if (owner_id && !o) return problem(res, 400, "The key's owner was not changed.", undefined, { owner_id: [`there is no owner with id ${owner_id}`] });
+    Object.assign(k, { owner_id: o?.id ?? null, owner_name: o?.name ?? null });
+    return send(res, 200, k);
   }
   if ((m = p.match(/^\/api\/api-keys\/([^/]+)(?:\/(deactivate|reactivate|rotate|quota|usage\/daily|usage\/monthly))?$/))) {
     const k = keys.find((x) => x.id === m[1]);

@@ -51,6 +51,7 @@ const CHECKS = [
   { id: 'detail-chart', title: 'e. key detail page renders the usage chart', needs: ['usage-in-table'] },
   { id: 'overview', title: 'e2. overview shows the 3 requests, their tokens, the model and the key; chart dates carry the year', needs: ['usage-in-table'] },
   { id: 'request-log', title: 'e3. request log lists the 3 requests, filters by endpoint and key, downloads them as CSV', needs: ['usage-in-table'] },
+  { id: 'owners', title: 'e4. create an owner, give it the key; the owner shows the key\'s usage, and GET /quota names it', needs: ['usage-in-table'] },
   { id: 'edit-quota', title: 'f. edit daily_tokens; the table shows the new limit without a reload', needs: ['create-key'] },
   { id: 'deactivate', title: 'g. deactivate with confirmation; the status shows deactivated', needs: ['create-key'] },
   { id: 'proxy-refuses', title: 'h. the proxy answers 401 for the deactivated key within 2 s', needs: ['deactivate'] },
@@ -91,6 +92,7 @@ async function main() {
     await check('detail-chart', stepDetailChart);
     await check('overview', stepOverview);
     await check('request-log', stepRequestLog);
+    await check('owners', stepOwners);
     await check('edit-quota', stepEditQuota);
     await check('deactivate', stepDeactivate);
     await check('proxy-refuses', stepProxyRefuses);
@@ -574,6 +576,56 @@ async function stepRequestLog() {
 }
 
 const digits = (text) => text.replace(/[^0-9]/g, '');
+
+async function stepOwners() {
+  const { page } = ctx;
+  const OWNER_DAILY_REQUESTS = 10;
+  ctx.ownerName = `team-${crypto.randomBytes(3).toString('hex')}`;
+  await tid('nav-owners').click();
+  await tid('owners-page').waitFor();
+  await tid('create-owner-button').click();
+  await tid('owner-dialog').waitFor();
+  await tid('owner-name').fill(ctx.ownerName);
+  await tid('owner-daily-requests').fill(String(OWNER_DAILY_REQUESTS));
+  await tid('owner-submit').click();
+  await tid('owner-dialog').waitFor({ state: 'detached' });
+  const ownerRow = page.locator(`[data-testid="owner-row"][data-owner-name="${ctx.ownerName}"]`);
+  await ownerRow.waitFor();
+  const ownerId = await ownerRow.getAttribute('data-owner-id');
+
+  // The key (with its three requests of today) goes to the owner, from the key's edit dialog.
+  await tid('nav-keys').click();
+  await tid('keys-page').waitFor();
+  await tid('edit-quota-button', keyRow()).click();
+  await tid('edit-quota-dialog').waitFor();
+  await tid('edit-quota-owner').locator(`option[value="${ownerId}"]`).waitFor({ state: 'attached' });
+  await tid('edit-quota-owner').selectOption(ownerId);
+  await tid('edit-quota-submit').click();
+  await tid('edit-quota-dialog').waitFor({ state: 'detached' });
+  assertEq((await tid('key-owner', keyRow()).innerText()).trim(), `Owner: ${ctx.ownerName}`, 'key-owner in the keys table');
+
+  // One more request: the owner's usage is the usage of the keys it holds now, so 3 + 1.
+  const r = await proxyPost('/api/chat', { model: 'llama3', messages: [{ role: 'user', content: 'Owned now?' }], stream: false });
+  assert(r.status === 200, `chat after the move failed:\n${describe('/api/chat', r)}`);
+  let seen = null;
+  await poll(10_000, async () => {
+    await tid('nav-keys').click();
+    await tid('nav-owners').click();
+    await ownerRow.waitFor();
+    seen = await tid('owner-usage-today-requests', ownerRow).getAttribute('data-used');
+    return seen === '4';
+  }, () => `owner-usage-today-requests data-used stayed "${seen}" (want 4)`);
+  assertEq(await tid('owner-usage-today-requests', ownerRow).getAttribute('data-limit'), String(OWNER_DAILY_REQUESTS), 'owner-usage-today-requests data-limit');
+  assertEq((await tid('owner-keys', ownerRow).innerText()).trim(), ctx.keyName, 'owner-keys');
+  await shot('owners-page');
+
+  const quota = await fetch(`${ctx.proxyUrl}/quota`, { headers: { Authorization: `Bearer ${ctx.plaintext}` }, signal: AbortSignal.timeout(10_000) });
+  assertEq(quota.status, 200, 'GET /quota status');
+  const q = await quota.json();
+  assertEq(q.owner?.name, ctx.ownerName, 'GET /quota owner.name');
+  const ownerDay = q.windows?.find((w) => w.scope === 'owner' && w.limit === 'daily_requests');
+  assertEq(JSON.stringify([ownerDay?.limit_value, ownerDay?.used, ownerDay?.remaining]), JSON.stringify([OWNER_DAILY_REQUESTS, 4, OWNER_DAILY_REQUESTS - 4]), 'GET /quota owner daily_requests');
+}
 
 async function stepEditQuota() {
   const { page } = ctx;

@@ -8,6 +8,7 @@ import { I18nProvider, useI18n, type Lang, type MessageKey } from './i18n';
 import { KeysPage } from './keys/KeysPage';
 import { KeysProvider } from './keys/KeysContext';
 import { LoginPage } from './pages/LoginPage';
+import { OwnersPage } from './owners/OwnersPage';
 import { ProxyInfoPage } from './proxy/ProxyInfoPage';
 import { hrefFor, useRoute, type Route } from './lib/router';
 import { SettingsPage } from './settings/SettingsPage';
@@ -21,6 +22,7 @@ const NAV: { page: Route['page']; route: Route; label: MessageKey; testId: strin
   { page: 'overview', route: { page: 'overview' }, label: 'nav.overview', testId: 'nav-overview' },
   { page: 'requests', route: { page: 'requests' }, label: 'nav.requests', testId: 'nav-requests' },
   { page: 'keys', route: { page: 'keys' }, label: 'nav.keys', testId: 'nav-keys' },
+  { page: 'owners', route: { page: 'owners' }, label: 'nav.owners', testId: 'nav-owners' },
   { page: 'settings', route: { page: 'settings' }, label: 'nav.settings', testId: 'nav-settings' },
   { page: 'audit', route: { page: 'audit' }, label: 'nav.audit', testId: 'nav-audit' },
   { page: 'proxy', route: { page: 'proxy' }, label: 'nav.proxy', testId: 'nav-proxy' },
@@ -101,6 +103,7 @@ function Shell() {
             <KeyDetailPage id={route.id} />
           </Suspense>
         )}
+        {route.page === 'owners' && <OwnersPage />}
         {route.page === 'settings' && <SettingsPage />}
         {route.page === 'proxy' && <ProxyInfoPage />}
         {route.page === 'audit' && <AuditPage key={route.target ?? ''} target={route.target} />}

@@ -1,7 +1,9 @@
+using OllamaQuota.Core.Keys;
+
 namespace OllamaQuota.Core.Data;
 
 /// <summary>An API key as stored: only the SHA-256 of the secret is kept, never the secret itself.</summary>
-public sealed class ApiKey
+public sealed class ApiKey : ILimitHolder
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
@@ -44,6 +46,17 @@ public sealed class ApiKey
 
     /// <summary>How many of the key's requests may be in flight at once.</summary>
     public long? MaxConcurrentRequests { get; set; }
+
+    /// <summary>The owner whose limits apply across this key and its other keys; null for a key on its own.</summary>
+    public Guid? OwnerId { get; set; }
+
+    public Owner? Owner { get; set; }
+
+    /// <summary>
+    /// How many times the key changed owner. The Redis ledger keeps the key's windows per value, so that after a move
+    /// they are rebuilt from the database rather than found as they were the last time the key was there.
+    /// </summary>
+    public long OwnerChanges { get; set; }
 
     /// <summary>The models this key may use (names and patterns, see ModelAccess); null allows every model.</summary>
     public string[]? AllowedModels { get; set; }

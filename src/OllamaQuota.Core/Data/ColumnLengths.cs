@@ -9,6 +9,11 @@ public static class ColumnLengths
 {
     public const int KeyName = 200;
 
+    public const int OwnerName = 200;
+
+    /// <summary>An owner's contact: an e-mail address (at most 254 by RFC 5321) or a short note.</summary>
+    public const int OwnerContact = 320;
+
     public const int KeyPrefix = 32;
 
     public const int KeyHash = 64;

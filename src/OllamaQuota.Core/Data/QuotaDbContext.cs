@@ -7,6 +7,7 @@ namespace OllamaQuota.Core.Data;
 public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : DbContext(options)
 {
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Owner> Owners => Set<Owner>();
     public DbSet<SettingsRow> Settings => Set<SettingsRow>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
@@ -27,6 +28,18 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
             key.Property(k => k.PreviousKeyHash).HasMaxLength(ColumnLengths.KeyHash);
             key.HasIndex(k => k.PreviousKeyHash).IsUnique().HasDatabaseName("ix_api_keys_previous_key_hash");
             key.Property(k => k.AllowedModels).HasMaxLength(ColumnLengths.AllowedModels).HasConversion(JsonList.Converter, JsonList.Comparer);
+
+            // Restrict: an owner with keys is deleted only after its keys are detached (OwnersApi), never by cascade.
+            key.HasOne(k => k.Owner).WithMany().HasForeignKey(k => k.OwnerId).OnDelete(DeleteBehavior.Restrict)
+                .HasConstraintName("fk_api_keys_owners_owner_id");
+            key.HasIndex(k => k.OwnerId).HasDatabaseName("ix_api_keys_owner_id");
+        });
+
+        modelBuilder.Entity<Owner>(owner =>
+        {
+            owner.ToTable("owners");
+            owner.Property(o => o.Name).HasMaxLength(ColumnLengths.OwnerName);
+            owner.Property(o => o.Contact).HasMaxLength(ColumnLengths.OwnerContact);
         });
 
         modelBuilder.Entity<SettingsRow>(settings =>

@@ -1,26 +1,37 @@
-using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Quotas;
 
 namespace OllamaQuota.Core.Keys;
 
-/// <summary>A stored key's limits set by kind, so the Admin API and the key factory go through the list, not field by field.</summary>
+/// <summary>
+/// A stored key's or owner's limits set and read by kind, so the Admin API and the key factory go through the list,
+/// not field by field.
+/// </summary>
 public static class ApiKeyLimits
 {
-    public static void Set(ApiKey key, QuotaLimitKind kind, long? value)
+    public static void Set(ILimitHolder holder, QuotaLimitKind kind, long? value)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(holder);
         switch (kind)
         {
-            case QuotaLimitKind.DailyTokens: key.DailyTokens = value; break;
-            case QuotaLimitKind.MonthlyTokens: key.MonthlyTokens = value; break;
-            case QuotaLimitKind.DailyRequests: key.DailyRequests = value; break;
-            case QuotaLimitKind.MonthlyRequests: key.MonthlyRequests = value; break;
-            case QuotaLimitKind.RequestsPerMinute: key.RequestsPerMinute = value; break;
-            case QuotaLimitKind.TokensPerMinute: key.TokensPerMinute = value; break;
-            case QuotaLimitKind.RequestsPerHour: key.RequestsPerHour = value; break;
-            case QuotaLimitKind.TokensPerHour: key.TokensPerHour = value; break;
-            case QuotaLimitKind.MaxConcurrentRequests: key.MaxConcurrentRequests = value; break;
+            case QuotaLimitKind.DailyTokens: holder.DailyTokens = value; break;
+            case QuotaLimitKind.MonthlyTokens: holder.MonthlyTokens = value; break;
+            case QuotaLimitKind.DailyRequests: holder.DailyRequests = value; break;
+            case QuotaLimitKind.MonthlyRequests: holder.MonthlyRequests = value; break;
+            case QuotaLimitKind.RequestsPerMinute: holder.RequestsPerMinute = value; break;
+            case QuotaLimitKind.TokensPerMinute: holder.TokensPerMinute = value; break;
+            case QuotaLimitKind.RequestsPerHour: holder.RequestsPerHour = value; break;
+            case QuotaLimitKind.TokensPerHour: holder.TokensPerHour = value; break;
+            case QuotaLimitKind.MaxConcurrentRequests: holder.MaxConcurrentRequests = value; break;
             default: throw new ArgumentOutOfRangeException(nameof(kind));
         }
+    }
+
+    /// <summary>The holder's limits as the ledger reads them.</summary>
+    public static QuotaLimits Of(ILimitHolder holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        return new QuotaLimits(
+            holder.DailyTokens, holder.MonthlyTokens, holder.DailyRequests, holder.MonthlyRequests, holder.RequestsPerMinute,
+            holder.TokensPerMinute, holder.RequestsPerHour, holder.TokensPerHour, holder.MaxConcurrentRequests);
     }
 }

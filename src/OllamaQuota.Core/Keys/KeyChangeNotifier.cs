@@ -16,6 +16,14 @@ public sealed class KeyChangeNotifier(RedisKeyChangePublisher? publisher = null)
         await PublishAsync(string.Create(CultureInfo.InvariantCulture, $"key:{key.Id:D}"), cancellationToken);
     }
 
+    /// <summary>An owner's limits or keys changed: every cached key of it is dropped (proxies drop them all at once).</summary>
+    public async Task OwnerChangedAsync(QuotaDbContext db, Owner owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        await db.BumpRevisionAsync(cancellationToken);
+        await PublishAsync(string.Create(CultureInfo.InvariantCulture, $"owner:{owner.Id:D}"), cancellationToken);
+    }
+
     public async Task SettingsChangedAsync(QuotaDbContext db, CancellationToken cancellationToken)
     {
         await db.BumpRevisionAsync(cancellationToken);

@@ -83,6 +83,23 @@ public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
         return windows;
     }
 
+    /// <summary>
+    /// The windows a request of the key in <paramref name="request"/> is counted in: the key's and, if it has an owner,
+    /// the owner's, by period shortest first and the key's before the owner's within a period.
+    /// </summary>
+    public CountedWindow[] CountedWindows(ReserveRequest request, DateTime utc)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var own = CountedWindows(request.Limits, utc);
+        if (request.Owner is null)
+        {
+            return own;
+        }
+
+        var owners = CountedWindows(request.Owner.Limits, utc);
+        return [.. own.Concat(owners.Select(w => w with { Scope = QuotaScope.Owner })).OrderBy(w => w.Period).ThenBy(w => w.Scope)];
+    }
+
     /// <summary>The <paramref name="period"/> window containing <paramref name="utc"/>, with its id.</summary>
     public CountedWindow Counted(QuotaPeriod period, DateTime utc)
     {
@@ -124,8 +141,14 @@ public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
     }
 }
 
-/// <summary>A window a request is counted in: its period, its bounds and an id unique among a key's windows.</summary>
-public readonly record struct CountedWindow(QuotaPeriod Period, QuotaWindow Window, string Id);
+/// <summary>
+/// A window a request is counted in: its period, its bounds and an id unique among a key's windows, and whose window it
+/// is (the key's own, or its owner's).
+/// </summary>
+public readonly record struct CountedWindow(QuotaPeriod Period, QuotaWindow Window, string Id)
+{
+    public QuotaScope Scope { get; init; }
+}
 
 /// <summary>A quota window, [Start, End) in UTC.</summary>
 public readonly record struct QuotaWindow(DateTime Start, DateTime End)

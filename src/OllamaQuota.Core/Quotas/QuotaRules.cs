@@ -1,3 +1,5 @@
+using OllamaQuota.Core.Keys;
+
 namespace OllamaQuota.Core.Quotas;
 
 /// <summary>
@@ -8,33 +10,32 @@ namespace OllamaQuota.Core.Quotas;
 public static class QuotaRules
 {
     /// <summary>
-    /// Decides a reserve against <paramref name="counts"/> (one per window in <paramref name="windows"/>) and the
-    /// key's <paramref name="inFlight"/> requests. On success every window counts the request and holds the
+    /// Decides a reserve against <paramref name="counts"/> (one per window in <paramref name="windows"/>: the key's and
+    /// its owner's) and the requests in flight of the key and of its owner's keys. On success every window counts the request and holds the
     /// reserved tokens, and one more request is in flight; on refusal nothing changes. When several limits refuse, the
     /// one named is the one that resets last, so that its Retry-After is when the request can pass.
     /// </summary>
     public static ReserveResult Reserve(
-        ReserveRequest request, ReadOnlySpan<CountedWindow> windows, ReadOnlySpan<WindowCount> counts, long inFlight, DateOnly today,
-        DateTime now, long maxCompletionTokens)
+        ReserveRequest request, ReadOnlySpan<CountedWindow> windows, ReadOnlySpan<WindowCount> counts, InFlightCounts inFlight,
+        DateOnly today, DateTime now, long maxCompletionTokens)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var limits = request.Limits;
         QuotaRefusal? refusal = null;
-        void Refuse(QuotaLimitKind kind, long limit, long resetSeconds)
+        void Refuse(QuotaScope scope, QuotaLimitKind kind, long limit, long resetSeconds)
         {
             if (refusal is null || resetSeconds > refusal.RetryAfterSeconds)
             {
-                refusal = new QuotaRefusal(kind, limit, resetSeconds);
+                refusal = new QuotaRefusal(kind, limit, resetSeconds) { Scope = scope };
             }
         }
 
-        // 1. Requests: this one must fit in every window.
+        // 1. Requests: this one must fit in every window, the key's and its owner's.
         for (var i = 0; i < windows.Length; i++)
         {
             var kind = windows[i].Period.RequestLimit();
-            if (limits.Amount(kind) is { } max && counts[i].Requests + 1 > max)
+            if (LimitsOf(request, windows[i].Scope).Amount(kind) is { } max && counts[i].Requests + 1 > max)
             {
-                Refuse(kind, max, windows[i].Window.SecondsUntilEnd(now));
+                Refuse(windows[i].Scope, kind, max, windows[i].Window.SecondsUntilEnd(now));
             }
         }
 
@@ -45,7 +46,7 @@ public static class QuotaRules
         for (var i = 0; i < windows.Length; i++)
         {
             var kind = windows[i].Period.TokenLimit();
-            if (limits.Amount(kind) is not { } max)
+            if (LimitsOf(request, windows[i].Scope).Amount(kind) is not { } max)
             {
                 continue;
             }
@@ -53,16 +54,25 @@ public static class QuotaRules
             var remaining = max - counts[i].Tokens;
             if (needed > remaining)
             {
-                Refuse(kind, max, windows[i].Window.SecondsUntilEnd(now));
+                Refuse(windows[i].Scope, kind, max, windows[i].Window.SecondsUntilEnd(now));
             }
 
             room = room is { } tighter ? Math.Min(tighter, remaining) : remaining;
         }
 
-        // 3. In flight: a window that refuses is the longer wait, so this is named only when none does.
-        if (refusal is null && limits.MaxConcurrentRequests is { } concurrent && inFlight + 1 > concurrent)
+        // 3. In flight, the key's and then its owner's: a window that refuses is the longer wait, so this is named only
+        // when none does.
+        if (refusal is null && request.Limits.MaxConcurrentRequests is { } concurrent && inFlight.Key + 1 > concurrent)
         {
             refusal = new QuotaRefusal(QuotaLimitKind.MaxConcurrentRequests, concurrent, QuotaRefusal.ConcurrencyRetryAfterSeconds);
+        }
+
+        if (refusal is null && request.Owner?.Limits.MaxConcurrentRequests is { } shared && inFlight.Owner + 1 > shared)
+        {
+            refusal = new QuotaRefusal(QuotaLimitKind.MaxConcurrentRequests, shared, QuotaRefusal.ConcurrencyRetryAfterSeconds)
+            {
+                Scope = QuotaScope.Owner,
+            };
         }
 
         if (refusal is not null)
@@ -87,10 +97,17 @@ public static class QuotaRules
             clamped = false;
         }
 
-        // 5. Count the request and hold the tokens.
+        // 5. Count the request and hold the tokens, in the key's windows and its owner's alike.
         var reserved = request.PromptTokens + Math.Min(allowance ?? 0, maxCompletionTokens);
         var reservation = new Reservation(request.KeyId, today, new DateOnly(today.Year, today.Month, 1), reserved, allowance, clamped);
-        return Result(reservation, null, request, windows, counts, 1, reserved, inFlight + 1, now);
+        return Result(reservation, null, request, windows, counts, 1, reserved, new InFlightCounts(inFlight.Key + 1, inFlight.Owner + 1), now);
+    }
+
+    /// <summary>The limits of <paramref name="scope"/> in <paramref name="request"/>: the key's, or its owner's.</summary>
+    public static QuotaLimits LimitsOf(ReserveRequest request, QuotaScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return scope == QuotaScope.Owner ? request.Owner?.Limits ?? QuotaLimits.Unlimited : request.Limits;
     }
 
     /// <summary>A window's counters after settling: the reservation replaced by the actual tokens, or undone entirely.</summary>
@@ -108,38 +125,49 @@ public static class QuotaRules
     /// </summary>
     private static ReserveResult Result(
         Reservation? reservation, QuotaRefusal? refusal, ReserveRequest request, ReadOnlySpan<CountedWindow> windows,
-        ReadOnlySpan<WindowCount> counts, long addRequests, long addTokens, long inFlight, DateTime now)
+        ReadOnlySpan<WindowCount> counts, long addRequests, long addTokens, InFlightCounts inFlight, DateTime now)
     {
-        var limits = request.Limits;
         var statuses = new List<LimitStatus>(windows.Length * 2 + 1);
         WindowStatus? requests = null;
         WindowStatus? tokens = null;
         for (var i = 0; i < windows.Length; i++)
         {
             var window = windows[i];
+            var limits = LimitsOf(request, window.Scope);
             var reset = window.Window.SecondsUntilEnd(now);
             var length = (long)window.Window.Length.TotalSeconds;
             if (limits.Amount(window.Period.RequestLimit()) is { } maxRequests)
             {
                 var status = new WindowStatus(maxRequests, Math.Max(0, maxRequests - counts[i].Requests - addRequests), reset);
                 requests = requests is null || status.Remaining < requests.Remaining ? status : requests;
-                statuses.Add(new LimitStatus(window.Period.RequestLimit(), maxRequests, status.Remaining, length, reset));
+                statuses.Add(new LimitStatus(window.Period.RequestLimit(), maxRequests, status.Remaining, length, reset) { Scope = window.Scope });
             }
 
             if (limits.Amount(window.Period.TokenLimit()) is { } maxTokens)
             {
                 var status = new WindowStatus(maxTokens, Math.Max(0, maxTokens - counts[i].Tokens - addTokens), reset);
                 tokens = tokens is null || status.Remaining < tokens.Remaining ? status : tokens;
-                statuses.Add(new LimitStatus(window.Period.TokenLimit(), maxTokens, status.Remaining, length, reset));
+                statuses.Add(new LimitStatus(window.Period.TokenLimit(), maxTokens, status.Remaining, length, reset) { Scope = window.Scope });
             }
         }
 
-        if (limits.MaxConcurrentRequests is { } concurrent)
+        if (request.Limits.MaxConcurrentRequests is { } concurrent)
         {
-            statuses.Add(new LimitStatus(QuotaLimitKind.MaxConcurrentRequests, concurrent, Math.Max(0, concurrent - inFlight), 0, 0));
+            statuses.Add(new LimitStatus(QuotaLimitKind.MaxConcurrentRequests, concurrent, Math.Max(0, concurrent - inFlight.Key), 0, 0));
+        }
+
+        if (request.Owner?.Limits.MaxConcurrentRequests is { } shared)
+        {
+            statuses.Add(new LimitStatus(QuotaLimitKind.MaxConcurrentRequests, shared, Math.Max(0, shared - inFlight.Owner), 0, 0)
+            {
+                Scope = QuotaScope.Owner,
+            });
         }
 
         var tightest = requests is null && tokens is null ? RateLimitStatus.Unlimited : new RateLimitStatus(requests, tokens);
         return new ReserveResult(reservation, refusal, tightest) { Limits = statuses };
     }
 }
+
+/// <summary>Requests in flight now: of the key, and of all of its owner's keys (0 without an owner).</summary>
+public readonly record struct InFlightCounts(long Key, long Owner);

@@ -98,6 +98,35 @@ public sealed partial class RedisFailModeLedger(
         }
     }
 
+    /// <summary>
+    /// Redis's counters; while Redis is unreachable, in open mode those this instance counts meanwhile (or, before it
+    /// counted any, the database's), and in closed mode none: <see cref="RedisLedgerUnavailableException"/>.
+    /// </summary>
+    public async ValueTask<QuotaSnapshot> ReadAsync(ReserveRequest request, CancellationToken cancellationToken)
+    {
+        Exception? failure = null;
+        if (!outage.IsOngoing)
+        {
+            try
+            {
+                return await redisLedger.ReadAsync(request, cancellationToken);
+            }
+            catch (Exception e) when (RedisOutage.IsRedisFailure(e))
+            {
+                outage.ReportFailure(e);
+                failure = e;
+            }
+        }
+
+        if (options.Value.FailMode == QuotaFailMode.Closed)
+        {
+            throw new RedisLedgerUnavailableException(RedisLedgerUnavailableException.ClientMessage, failure);
+        }
+
+        var local = Volatile.Read(ref _local) ?? new InProcessQuotaLedger(calendar, baseline, quotaOptions);
+        return await local.ReadAsync(request, cancellationToken);
+    }
+
     private InProcessQuotaLedger LocalLedger(Exception? failure)
     {
         lock (_lock)

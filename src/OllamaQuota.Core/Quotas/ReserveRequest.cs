@@ -12,4 +12,18 @@ public sealed record ReserveRequest(
     QuotaLimits Limits,
     long PromptTokens,
     long? RequestedCompletionTokens,
-    bool GeneratesText);
+    bool GeneratesText)
+{
+    /// <summary>The key's owner, whose limits the request must fit as well; null for a key on its own.</summary>
+    public OwnerQuota? Owner { get; init; }
+
+    /// <summary>How many times the key changed owner (<c>api_keys.owner_changes</c>).</summary>
+    public long OwnerChanges { get; init; }
+}
+
+/// <summary>An owner as the ledger sees it.</summary>
+/// <param name="KeysVersion">
+/// The version of the owner's membership (<c>owners.keys_version</c>): its counters are kept per version, so a key
+/// joining or leaving starts counters rebuilt from the usage of the keys the owner holds now.
+/// </param>
+public sealed record OwnerQuota(Guid OwnerId, long KeysVersion, QuotaLimits Limits);

@@ -24,13 +24,26 @@ public sealed record QuotaRefusal(QuotaLimitKind Limit, long LimitValue, long Re
     /// <summary>An in-flight refusal is worth retrying as soon as one of the key's requests ends.</summary>
     public const long ConcurrencyRetryAfterSeconds = 1;
 
-    public string Message => Limit == QuotaLimitKind.MaxConcurrentRequests
-        ? $"The {Limit.Describe()} of {LimitValue} for this API key is reached: {LimitValue} of its requests are in flight. Retry when one has finished."
-        : $"The {Limit.Describe()} of {LimitValue} for this API key is reached; it resets in {RetryAfterSeconds} seconds.";
+    /// <summary>Whose limit it is: the key's own, or its owner's (shared by all of the owner's keys).</summary>
+    public QuotaScope Scope { get; init; }
+
+    /// <summary>The limit as the 429 names it (OpenAI's param): <c>daily_tokens</c>, or <c>owner.daily_tokens</c>.</summary>
+    public string Name => Scope.Name(Limit);
+
+    public string Message => (Limit, Scope) switch
+    {
+        (QuotaLimitKind.MaxConcurrentRequests, QuotaScope.Owner) =>
+            $"The {Limit.Describe()} of {LimitValue} for the owner of this API key is reached: {LimitValue} requests of the owner's keys are in flight. Retry when one has finished.",
+        (QuotaLimitKind.MaxConcurrentRequests, _) =>
+            $"The {Limit.Describe()} of {LimitValue} for this API key is reached: {LimitValue} of its requests are in flight. Retry when one has finished.",
+        (_, QuotaScope.Owner) =>
+            $"The {Limit.Describe()} of {LimitValue} for the owner of this API key (shared by all of the owner's keys) is reached; it resets in {RetryAfterSeconds} seconds.",
+        _ => $"The {Limit.Describe()} of {LimitValue} for this API key is reached; it resets in {RetryAfterSeconds} seconds.",
+    };
 }
 
 /// <summary>
-/// Tokens and a request held against a key's windows until settled.
+/// Tokens and a request held against a key's windows (and its owner's) until settled.
 /// </summary>
 /// <param name="CompletionAllowance">
 /// The most the upstream may generate (sent as num_predict / max_tokens), or null when no token limit applies
@@ -56,4 +69,11 @@ public sealed record WindowStatus(long Limit, long Remaining, long ResetSeconds)
 /// <summary>One limit's state, for the RateLimit-Policy and RateLimit headers.</summary>
 /// <param name="WindowSeconds">The window's length; 0 for the in-flight limit, which has none.</param>
 /// <param name="ResetSeconds">Seconds until the window resets; 0 for the in-flight limit.</param>
-public sealed record LimitStatus(QuotaLimitKind Kind, long Limit, long Remaining, long WindowSeconds, long ResetSeconds);
+public sealed record LimitStatus(QuotaLimitKind Kind, long Limit, long Remaining, long WindowSeconds, long ResetSeconds)
+{
+    /// <summary>Whose limit it is: the key's own, or its owner's.</summary>
+    public QuotaScope Scope { get; init; }
+
+    /// <summary>The limit's name in the headers: <c>daily_tokens</c>, or <c>owner.daily_tokens</c>.</summary>
+    public string Name => Scope.Name(Kind);
+}

@@ -143,7 +143,7 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            // 3. Reserve: one atomic check of every limit (each window, the in-flight slot). With QUOTA_FAIL_MODE=closed and Redis unreachable the
+            // 3. Reserve: one atomic check of every limit of the key and its owner (each window, the in-flight slot). With QUOTA_FAIL_MODE=closed and Redis unreachable the
             // request cannot be counted, so it is not served.
             ReserveResult reserve;
             using (var reserveSpan = ProxyTelemetry.StartStep("reserve"))
@@ -152,7 +152,7 @@ public sealed partial class ProxyPipeline(
                 try
                 {
                     reserve = await ledger.ReserveAsync(
-                        new ReserveRequest(key.Id, key.Limits, request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+                        key.Reserve(request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
                 }
                 catch (RedisLedgerUnavailableException)
                 {
@@ -171,8 +171,8 @@ public sealed partial class ProxyPipeline(
             if (reserve.Reservation is not { } reservation)
             {
                 var refusal = reserve.Refusal!;
-                span?.SetTag("oq.limit", refusal.Limit.ToWire());
-                telemetry.RecordRejection(refusal.Limit.ToWire());
+                span?.SetTag("oq.limit", refusal.Name);
+                telemetry.RecordRejection(refusal.Name);
                 Outcome(span, endpoint, "rate_limited");
                 await ProxyErrors.WriteRetryAfterAsync(context, endpoint.Style, refusal);
                 await RecordRefusalAsync(key.Id, endpoint, request, UsageCounting.RateLimitedStatus, started);

@@ -7,8 +7,8 @@ namespace OllamaQuota.Proxy.Forwarding;
 /// <summary>
 /// The rate-limit headers of a metered answer: OpenAI's x-ratelimit-* for the tightest request and token windows
 /// (what OpenAI SDKs read), and beside them the IETF draft's <c>RateLimit-Policy</c> and <c>RateLimit</c>
-/// (draft-ietf-httpapi-ratelimit-headers, structured-field lists) naming every limit that applies. Omitted where
-/// unlimited.
+/// (draft-ietf-httpapi-ratelimit-headers, structured-field lists) naming every limit that applies, the owner's as
+/// <c>owner.&lt;field&gt;</c>. Omitted where unlimited.
 /// </summary>
 public static class RateLimitHeaders
 {
@@ -89,7 +89,7 @@ public static class RateLimitHeaders
     }
 
     private static StringBuilder Item(StringBuilder header, LimitStatus limit) =>
-        (header.Length > 0 ? header.Append(", ") : header).Append('"').Append(limit.Kind.ToWire()).Append('"');
+        (header.Length > 0 ? header.Append(", ") : header).Append('"').Append(limit.Name).Append('"');
 
     private static void Write(HttpResponse response, string kind, WindowStatus? window)
     {

@@ -63,15 +63,16 @@ public sealed class KeyCache(IDbContextFactory<QuotaDbContext> contexts, TimePro
             // waiting on its own token; the command timeout bounds it.
             await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
             // A rotated key answers to its current secret and, within and after its grace period, the one it replaced.
-            var key = await db.ApiKeys.AsNoTracking()
-                .Where(k => k.KeyHash == keyHash || k.PreviousKeyHash == keyHash)
-                .Select(k => new CachedKey(
-                    k.Id, k.IsActive, k.DeletedAt != null, k.ExpiresAt, k.KeyHash == keyHash ? null : k.PreviousKeyExpiresAt,
-                    new QuotaLimits(
-                        k.DailyTokens, k.MonthlyTokens, k.DailyRequests, k.MonthlyRequests, k.RequestsPerMinute, k.TokensPerMinute,
-                        k.RequestsPerHour, k.TokensPerHour, k.MaxConcurrentRequests),
-                    ModelAccess.From(k.AllowedModels)))
-                .FirstOrDefaultAsync(CancellationToken.None);
+            var record = await db.ApiKeys.AsNoTracking().Include(k => k.Owner)
+                .FirstOrDefaultAsync(k => k.KeyHash == keyHash || k.PreviousKeyHash == keyHash, CancellationToken.None);
+            var key = record is null ? null : new CachedKey(
+                record.Id, record.Name, record.KeyPrefix, record.IsActive, record.DeletedAt != null, record.ExpiresAt,
+                record.KeyHash == keyHash ? null : record.PreviousKeyExpiresAt, ApiKeyLimits.Of(record),
+                ModelAccess.From(record.AllowedModels), record.AllowedModels ?? [],
+                record.Owner is { } owner ? new CachedOwner(owner.Id, owner.Name, owner.KeysVersion, ApiKeyLimits.Of(owner)) : null)
+            {
+                OwnerChanges = record.OwnerChanges,
+            };
 
             // Stored before the lookup is retired, so that a caller arriving in between finds one or the other.
             var ttl = key is null ? options.Value.NegativeCacheTtl : options.Value.KeyCacheTtl;

@@ -37,6 +37,7 @@ public static class ProxyApi
         app.MapGet("/v1/models/{**model}", (HttpContext context, ProxyPipeline pipeline) => pipeline.HandleAsync(context, ProxyEndpoint.Models))
             .WithName("/v1/models/{model}").WithTags(nameof(ApiStyle.OpenAi));
 
+        app.MapQuotaApi();
         app.Map("/api/{**rest}", RefuseOtherApiRoute).WithName("/api/*").WithTags(nameof(ApiStyle.Ollama));
         app.MapFallback(NotFound);
         return app;

@@ -21,13 +21,18 @@ public static class ProxyErrors
         return JsonSerializer.SerializeAsync(response.Body, body, cancellationToken: context.RequestAborted);
     }
 
-    /// <summary>The 429 of a refused reserve: Retry-After, and the limit named as the Admin API names it (OpenAI's param).</summary>
+    /// <summary>
+    /// The 429 of a refused reserve: Retry-After, and the limit named as the Admin API names it (OpenAI's param), with
+    /// <c>owner.</c> before it when it is the owner's (shared by the owner's keys), whose code is then
+    /// <c>owner_rate_limit_exceeded</c>.
+    /// </summary>
     public static Task WriteRetryAfterAsync(HttpContext context, ApiStyle style, QuotaRefusal refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
         context.Response.Headers.RetryAfter = refusal.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         return WriteAsync(context, style, StatusCodes.Status429TooManyRequests, refusal.Message,
-            refusal.Limit.IsTokens() ? "tokens" : "requests", "rate_limit_exceeded", refusal.Limit.ToWire());
+            refusal.Limit.IsTokens() ? "tokens" : "requests",
+            refusal.Scope == QuotaScope.Owner ? "owner_rate_limit_exceeded" : "rate_limit_exceeded", refusal.Name);
     }
 
     /// <summary>503 for a request that waited out the queue for a model's slots (it was never sent to Ollama).</summary>

@@ -63,13 +63,20 @@ public sealed class ProxyCluster : IAsyncDisposable
         return new ProxyCluster(redis, sharedRedis is null, ollama, databaseUrl, connection, proxies);
     }
 
-    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits limits)
+    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits limits, Guid? ownerId = null)
     {
         var (record, plaintext) = ApiKeyFactory.Create("test", limits, null, DateTime.UtcNow);
+        record.OwnerId = ownerId;
         await using var db = await OpenDbAsync();
         db.ApiKeys.Add(record);
         await db.SaveChangesAsync();
         return (record.Id, plaintext);
+    }
+
+    public async Task<Guid> CreateOwnerAsync(QuotaLimits limits)
+    {
+        await using var db = await OpenDbAsync();
+        return await TestOwners.CreateAsync(db, limits);
     }
 
     public Task<QuotaDbContext> OpenDbAsync() => TestDatabases.OpenAsync(DatabaseUrl);

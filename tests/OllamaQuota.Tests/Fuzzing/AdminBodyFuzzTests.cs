@@ -19,7 +19,7 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    private static readonly string[] Known = ["name", "expires_at", "ollama_url", "default_model", "allowed_models", "num_ctx", "model_slots", .. ApiKeyRules.LimitFields];
+    private static readonly string[] Known = ["name", "expires_at", "ollama_url", "default_model", "allowed_models", "num_ctx", "model_slots", "contact", .. ApiKeyRules.LimitFields];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -46,6 +46,7 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
         fields.TryGetString("name", out var name);
         fields.TryGetString("ollama_url", out var url);
         fields.TryGetString("default_model", out var model);
+        fields.TryGetString("contact", out var contact);
         fields.TryGetInstant("expires_at", out _);
         foreach (var limit in ApiKeyRules.LimitFields)
         {
@@ -56,6 +57,16 @@ public sealed class AdminBodyFuzzTests(ITestOutputHelper output)
         if (name is not null && ApiKeyRules.CheckName(name) is null)
         {
             AssertStorable(name.Trim(), ColumnLengths.KeyName);
+        }
+
+        if (name is not null && OwnerRules.CheckName(name) is null)
+        {
+            AssertStorable(name.Trim(), ColumnLengths.OwnerName);
+        }
+
+        if (OwnerRules.CheckContact(contact) is null && OwnerRules.StoredContact(contact) is { } storedContact)
+        {
+            AssertStorable(storedContact, ColumnLengths.OwnerContact);
         }
 
         if (url is not null && SettingsValidation.CheckOllamaUrl(url) is null)

@@ -113,7 +113,7 @@ internal static class JsonGen
     /// <summary>An admin body: its known fields with right and wrong values, and others.</summary>
     public static readonly Gen<string> AdminBody = Gen.Frequency(
         (8, Gen.Frequency(
-            (3, Gen.Select(Gen.OneOf<string>("name", "ollama_url", "default_model"), Gen.Frequency(
+            (3, Gen.Select(Gen.OneOf<string>("name", "ollama_url", "default_model", "contact"), Gen.Frequency(
                 (3, String),
                 (2, Gen.OneOf<string>("\"http://gpu-box:11434/\"", "\"https://a.b/c\"", "\"team-a\"", "\"llama3\"").Select(v => v)),
                 (1, Gen.Int[190, 2100].Select(n => Quote("http://h/" + new string('p', n)))),

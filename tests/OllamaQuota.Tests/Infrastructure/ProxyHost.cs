@@ -89,14 +89,23 @@ public sealed class ProxyHost : IAsyncDisposable
     }
 
     /// <summary>A new key in the database, as the Admin would create it; returns its id and plaintext.</summary>
-    public async Task<(Guid Id, string Key)> CreateKeyAsync(QuotaLimits? limits = null, DateTime? expiresAt = null, string[]? allowedModels = null)
+    public async Task<(Guid Id, string Key)> CreateKeyAsync(
+        QuotaLimits? limits = null, DateTime? expiresAt = null, string[]? allowedModels = null, Guid? ownerId = null)
     {
         var (record, plaintext) = ApiKeyFactory.Create("test", limits ?? QuotaLimits.Unlimited, expiresAt, DateTime.UtcNow);
         record.AllowedModels = allowedModels;
+        record.OwnerId = ownerId;
         await using var db = await OpenDbAsync();
         db.ApiKeys.Add(record);
         await db.SaveChangesAsync();
         return (record.Id, plaintext);
+    }
+
+    /// <summary>A new owner in the database, as the Admin would create it.</summary>
+    public async Task<Guid> CreateOwnerAsync(QuotaLimits limits)
+    {
+        await using var db = await OpenDbAsync();
+        return await TestOwners.CreateAsync(db, limits);
     }
 
     public HttpClient ClientFor(string key)

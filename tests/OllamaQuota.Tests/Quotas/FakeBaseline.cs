@@ -16,6 +16,12 @@ public sealed class FakeBaseline : IQuotaBaseline
     /// <summary>What each key recorded in any minute or hour window (the same for every short window).</summary>
     public ConcurrentDictionary<Guid, UsageTotals> ShortWindowUsage { get; } = new();
 
+    /// <summary>What the keys each owner holds now recorded today and this month.</summary>
+    public ConcurrentDictionary<Guid, KeyUsage> OwnerUsage { get; } = new();
+
+    /// <summary>What the keys each owner holds now recorded in any minute or hour window.</summary>
+    public ConcurrentDictionary<Guid, UsageTotals> OwnerShortWindowUsage { get; } = new();
+
     public Task<UsageTotals> LoadWindowAsync(Guid keyId, QuotaWindow window, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _loads);
@@ -26,5 +32,17 @@ public sealed class FakeBaseline : IQuotaBaseline
     {
         Interlocked.Increment(ref _loads);
         return Task.FromResult(Usage.GetValueOrDefault(keyId, KeyUsage.Zero));
+    }
+
+    public Task<KeyUsage> LoadOwnerAsync(Guid ownerId, DateOnly today, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _loads);
+        return Task.FromResult(OwnerUsage.GetValueOrDefault(ownerId, KeyUsage.Zero));
+    }
+
+    public Task<UsageTotals> LoadOwnerWindowAsync(Guid ownerId, QuotaWindow window, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _loads);
+        return Task.FromResult(OwnerShortWindowUsage.GetValueOrDefault(ownerId, UsageTotals.Zero));
     }
 }

@@ -57,7 +57,7 @@ public sealed class RedisClusterLedgerContractTests(RedisClusterFixture cluster)
 /// What every ledger must do (IQuotaLedger, QuotaRules), run against each one: the same inputs, the same decisions.
 /// The clock is the test's, in Berlin time; the completion allowance is capped at 100 tokens.
 /// </summary>
-public abstract class LedgerContractTests : IAsyncLifetime
+public abstract partial class LedgerContractTests : IAsyncLifetime
 {
     // 2026-11-22 12:00 in Berlin (UTC+1).
     private static readonly DateTimeOffset Noon = new(2026, 11, 22, 11, 0, 0, TimeSpan.Zero);

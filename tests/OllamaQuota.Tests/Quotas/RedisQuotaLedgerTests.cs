@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace OllamaQuota.Tests.Quotas;
 
 /// <summary>What only the Redis ledger has: its key layout, expiry, rebuilding lost counters, and reservation leases.</summary>
-public sealed class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+public sealed partial class RedisQuotaLedgerTests(RedisServerFixture server) : IClassFixture<RedisServerFixture>, IAsyncLifetime
 {
     // 2026-11-22 12:00 in Berlin (UTC+1).
     private static readonly DateTimeOffset Noon = new(2026, 11, 22, 11, 0, 0, TimeSpan.Zero);

@@ -9,6 +9,8 @@ import type {
   OllamaModel,
   Overview,
   OverviewPeriod,
+  Owner,
+  OwnerRequest,
   ProblemDetails,
   ProxyInfo,
   QuotaPatch,
@@ -145,6 +147,16 @@ export function createApi(password: string) {
     },
     patchQuota: (keyId: string, body: QuotaPatch) =>
       r<ApiKey>('PATCH', `/api/api-keys/${id(keyId)}/quota`, { body }),
+    setKeyOwner: (keyId: string, ownerId: string | null) =>
+      r<ApiKey>('PUT', `/api/api-keys/${id(keyId)}/owner`, { body: { owner_id: ownerId } }),
+
+    listOwners: (signal?: AbortSignal) => r<Owner[]>('GET', '/api/owners', { signal }),
+    createOwner: (body: OwnerRequest) => r<Owner>('POST', '/api/owners', { body }),
+    patchOwner: (ownerId: string, body: OwnerRequest) => r<Owner>('PATCH', `/api/owners/${id(ownerId)}`, { body }),
+    /** Refused (409) while the owner holds keys, unless they are detached. */
+    deleteOwner: (ownerId: string, detachKeys = false) =>
+      r<void>('DELETE', `/api/owners/${id(ownerId)}${detachKeys ? '?detach_keys=true' : ''}`),
+
     dailyUsage: (keyId: string, days = 30, signal?: AbortSignal) =>
       r<DailyUsageRow[]>('GET', `/api/api-keys/${id(keyId)}/usage/daily?days=${days}`, { signal }),
     overview: (period: OverviewPeriod, signal?: AbortSignal) =>

@@ -63,7 +63,24 @@ export interface ApiKey extends Limits {
   usage: { today: UsageWindow; month: UsageWindow; hour: UsageWindow; minute: UsageWindow };
   /** Requests of this key in flight right now, across every proxy instance. */
   in_flight: number;
+  /** The owner whose limits apply across this key and its other keys; null for a key on its own. */
+  owner_id: string | null;
+  owner_name: string | null;
 }
+
+/** A person or a team holding keys; its limits apply across all of them. */
+export interface Owner extends Limits {
+  id: string;
+  name: string;
+  contact: string | null;
+  created_at: string;
+  keys: { id: string; name: string; key_prefix: string; status: KeyStatus }[];
+  /** The usage of the keys it holds now. */
+  usage: { today: UsageWindow; month: UsageWindow; hour: UsageWindow; minute: UsageWindow };
+  in_flight: number;
+}
+
+export type OwnerRequest = Partial<Limits> & { name?: string; contact?: string | null };
 
 /** Only the create and rotate responses carry the plaintext key. */
 export interface CreatedApiKey extends ApiKey {
@@ -74,6 +91,7 @@ export interface CreateKeyRequest extends Partial<Limits> {
   name: string;
   expires_at?: string | null;
   allowed_models?: string[];
+  owner_id?: string;
 }
 
 export type QuotaPatch = Partial<Limits> & { allowed_models?: string[] | null; expires_at?: string | null };

@@ -7,9 +7,10 @@ import { AllowedModelsField, parseAllowedModels } from '../components/AllowedMod
 import { LimitFields, emptyLimitValues, parseLimits, type LimitValues } from '../components/LimitFields';
 import { useI18n } from '../i18n';
 import { localToday } from '../lib/usage';
+import { OwnerSelect } from '../owners/OwnerSelect';
 
 const NAME_MAX = 100;
-const FIELDS = ['name', 'expires_at', 'allowed_models', ...LIMIT_FIELDS] as const;
+const FIELDS = ['name', 'expires_at', 'allowed_models', 'owner_id', ...LIMIT_FIELDS] as const;
 
 /** End of the chosen day in the browser's time zone, as an ISO instant. */
 export function endOfLocalDay(date: string): string {
@@ -32,6 +33,7 @@ export function CreateKeyDialog({
   const [expires, setExpires] = useState('');
   const [limits, setLimits] = useState<LimitValues>(emptyLimitValues);
   const [models, setModels] = useState('');
+  const [owner, setOwner] = useState('');
   const [errors, setErrors] = useState<Partial<Record<(typeof FIELDS)[number], string>>>({});
   const [serverError, setServerError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -60,6 +62,7 @@ export function CreateKeyDialog({
     }
     const allowed = parseAllowedModels(models);
     if (allowed.length > 0) body.allowed_models = allowed;
+    if (owner) body.owner_id = owner;
 
     setBusy(true);
     setServerError(null);
@@ -118,6 +121,8 @@ export function CreateKeyDialog({
             </p>
           )}
         </div>
+
+        <OwnerSelect value={owner} onChange={setOwner} error={errors.owner_id} testIdPrefix="create-key" />
 
         <fieldset className="fieldset">
           <legend>{t('create.limits')}</legend>

@@ -6,8 +6,9 @@ import { ErrorAlert, fieldErrors } from '../components/feedback';
 import { AllowedModelsField, formatAllowedModels, parseAllowedModels } from '../components/AllowedModelsField';
 import { LimitFields, limitValuesFrom, parseLimits, type LimitValues } from '../components/LimitFields';
 import { useI18n } from '../i18n';
+import { OwnerSelect } from '../owners/OwnerSelect';
 
-const FIELDS = [...LIMIT_FIELDS, 'allowed_models'] as const;
+const FIELDS = [...LIMIT_FIELDS, 'allowed_models', 'owner_id'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Edits every limit and the allowed models; sends all of them, with null for the cleared (unlimited) limits. */
@@ -25,6 +26,7 @@ export function EditQuotaDialog({
   const formId = `${useId()}-form`;
   const [values, setValues] = useState<LimitValues>(() => limitValuesFrom(apiKey));
   const [models, setModels] = useState(() => formatAllowedModels(apiKey.allowed_models));
+  const [owner, setOwner] = useState(apiKey.owner_id ?? '');
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [serverError, setServerError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -43,7 +45,10 @@ export function EditQuotaDialog({
       // The allow-list goes only when it changed, so that saving limits never rewrites it.
       const allowed = parseAllowedModels(models);
       const changed = allowed.join('\n') !== formatAllowedModels(apiKey.allowed_models);
-      onSaved(await api.patchQuota(apiKey.id, changed ? { ...parsed.limits, allowed_models: allowed } : parsed.limits));
+      let saved = await api.patchQuota(apiKey.id, changed ? { ...parsed.limits, allowed_models: allowed } : parsed.limits);
+      // The owner only when it changed: a move rebuilds both owners' counters from what their keys recorded.
+      if (owner !== (apiKey.owner_id ?? '')) saved = await api.setKeyOwner(apiKey.id, owner || null);
+      onSaved(saved);
     } catch (err) {
       setServerError(err);
       setErrors(fieldErrors(err, FIELDS).byField);
@@ -77,6 +82,7 @@ export function EditQuotaDialog({
           testIdPrefix="edit-quota"
         />
         <AllowedModelsField value={models} onChange={setModels} error={errors.allowed_models} testIdPrefix="edit-quota" />
+        <OwnerSelect value={owner} onChange={setOwner} error={errors.owner_id} testIdPrefix="edit-quota" />
       </form>
     </Dialog>
   );

@@ -84,6 +84,10 @@ export default function KeyDetailPage({ id }: { id: string }) {
                     {t('detail.deactivatedAt')} {fmtDateTime(key.deactivated_at)}
                   </>
                 )}
+                {' · '}
+                <span data-testid="detail-key-owner">
+                  {key.owner_name ? t('owners.ofOwner', { name: key.owner_name }) : t('owners.onItsOwn')}
+                </span>
                 {key.deleted_at && (
                   <>
                     {' · '}

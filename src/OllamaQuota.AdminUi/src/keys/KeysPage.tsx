@@ -258,6 +258,11 @@ export function KeysPage() {
                     <a href={hrefFor({ page: 'key', id: k.id })} className="key-name" data-testid="key-name">
                       {k.name}
                     </a>
+                    {k.owner_name && (
+                      <div className="muted" data-testid="key-owner">
+                        {t('owners.ofOwner', { name: k.owner_name })}
+                      </div>
+                    )}
                   </th>
                   <td data-label={t('keys.col.prefix')}>
                     <code className="prefix" data-testid="key-prefix">

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
 
-/** Hash routes: #/ (overview), #/requests[?key_id=…], #/keys, #/keys/<id>, #/settings, #/proxy, #/audit, #/audit/<target id>. */
+/** Hash routes: #/ (overview), #/requests[?key_id=…], #/keys, #/keys/<id>, #/owners, #/settings, #/proxy, #/audit, #/audit/<target id>. */
 export type Route =
   | { page: 'overview' }
   | { page: 'requests'; keyId?: string }
   | { page: 'keys' }
+  | { page: 'owners' }
   | { page: 'key'; id: string }
   | { page: 'settings' }
   | { page: 'proxy' }
@@ -22,6 +23,7 @@ export function parseHash(hash: string): Route {
   if (head === 'keys' && rest.length === 1 && rest[0]) {
     return { page: 'key', id: decodeURIComponent(rest[0]) };
   }
+  if (head === 'owners') return { page: 'owners' };
   if (head === 'settings') return { page: 'settings' };
   if (head === 'proxy') return { page: 'proxy' };
   if (head === 'audit') return rest[0] ? { page: 'audit', target: decodeURIComponent(rest[0]) } : { page: 'audit' };
@@ -32,6 +34,8 @@ export function hrefFor(route: Route): string {
   switch (route.page) {
     case 'key':
       return `#/keys/${encodeURIComponent(route.id)}`;
+    case 'owners':
+      return '#/owners';
     case 'settings':
       return '#/settings';
     case 'proxy':

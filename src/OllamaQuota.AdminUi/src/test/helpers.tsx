@@ -1,6 +1,6 @@
 import { render } from '@testing-library/react';
 import { vi } from 'vitest';
-import type { ApiKey, UsageWindow } from '../api/types';
+import type { ApiKey, Owner, UsageWindow } from '../api/types';
 import { App } from '../App';
 import type { Lang } from '../i18n';
 
@@ -88,6 +88,29 @@ export function makeKey(over: Partial<ApiKey> & { name: string }): ApiKey {
     tokens_per_hour: null,
     max_concurrent_requests: null,
     allowed_models: [],
+    usage: { today: w(0, 0, 0), month: w(0, 0, 0), hour: w(0, 0, 0), minute: w(0, 0, 0) },
+    in_flight: 0,
+    owner_id: null,
+    owner_name: null,
+    ...over,
+  };
+}
+
+export function makeOwner(over: Partial<Owner> & { name: string }): Owner {
+  return {
+    id: `owner-${over.name}`,
+    contact: null,
+    created_at: '2026-11-01T10:00:00Z',
+    daily_tokens: null,
+    monthly_tokens: null,
+    daily_requests: null,
+    monthly_requests: null,
+    requests_per_minute: null,
+    tokens_per_minute: null,
+    requests_per_hour: null,
+    tokens_per_hour: null,
+    max_concurrent_requests: null,
+    keys: [],
     usage: { today: w(0, 0, 0), month: w(0, 0, 0), hour: w(0, 0, 0), minute: w(0, 0, 0) },
     in_flight: 0,
     ...over,

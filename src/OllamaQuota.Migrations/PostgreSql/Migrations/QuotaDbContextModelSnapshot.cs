@@ -92,6 +92,14 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<long>("OwnerChanges")
+                        .HasColumnType("bigint")
+                        .HasColumnName("owner_changes");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
                     b.Property<DateTime?>("PreviousKeyExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("previous_key_expires_at");
@@ -132,6 +140,9 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                     b.HasIndex("KeyHash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_key_hash");
+
+                    b.HasIndex("OwnerId")
+                        .HasDatabaseName("ix_api_keys_owner_id");
 
                     b.HasIndex("PreviousKeyHash")
                         .IsUnique()
@@ -227,6 +238,74 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasName("pk_in_flight");
 
                     b.ToTable("in_flight", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.Owner", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Contact")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("contact");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DailyRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("daily_requests");
+
+                    b.Property<long?>("DailyTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("daily_tokens");
+
+                    b.Property<long>("KeysVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("keys_version");
+
+                    b.Property<long?>("MaxConcurrentRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_concurrent_requests");
+
+                    b.Property<long?>("MonthlyRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("monthly_requests");
+
+                    b.Property<long?>("MonthlyTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("monthly_tokens");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<long?>("RequestsPerHour")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests_per_hour");
+
+                    b.Property<long?>("RequestsPerMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests_per_minute");
+
+                    b.Property<long?>("TokensPerHour")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_hour");
+
+                    b.Property<long?>("TokensPerMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_per_minute");
+
+                    b.HasKey("Id")
+                        .HasName("pk_owners");
+
+                    b.ToTable("owners", (string)null);
                 });
 
             modelBuilder.Entity("OllamaQuota.Core.Data.SettingsRow", b =>
@@ -478,6 +557,17 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                         .HasDatabaseName("ix_usage_events_status_code_created_at_id");
 
                     b.ToTable("usage_events", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.ApiKey", b =>
+                {
+                    b.HasOne("OllamaQuota.Core.Data.Owner", "Owner")
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_api_keys_owners_owner_id");
+
+                    b.Navigation("Owner");
                 });
 #pragma warning restore 612, 618
         }

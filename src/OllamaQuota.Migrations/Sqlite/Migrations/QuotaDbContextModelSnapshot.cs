@@ -87,6 +87,14 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<long>("OwnerChanges")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("owner_changes");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_id");
+
                     b.Property<DateTime?>("PreviousKeyExpiresAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("previous_key_expires_at");
@@ -127,6 +135,9 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.HasIndex("KeyHash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_key_hash");
+
+                    b.HasIndex("OwnerId")
+                        .HasDatabaseName("ix_api_keys_owner_id");
 
                     b.HasIndex("PreviousKeyHash")
                         .IsUnique()
@@ -220,6 +231,74 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasName("pk_in_flight");
 
                     b.ToTable("in_flight", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.Owner", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Contact")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("contact");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DailyRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("daily_requests");
+
+                    b.Property<long?>("DailyTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("daily_tokens");
+
+                    b.Property<long>("KeysVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("keys_version");
+
+                    b.Property<long?>("MaxConcurrentRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_concurrent_requests");
+
+                    b.Property<long?>("MonthlyRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("monthly_requests");
+
+                    b.Property<long?>("MonthlyTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("monthly_tokens");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long?>("RequestsPerHour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests_per_hour");
+
+                    b.Property<long?>("RequestsPerMinute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests_per_minute");
+
+                    b.Property<long?>("TokensPerHour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("tokens_per_hour");
+
+                    b.Property<long?>("TokensPerMinute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("tokens_per_minute");
+
+                    b.HasKey("Id")
+                        .HasName("pk_owners");
+
+                    b.ToTable("owners", (string)null);
                 });
 
             modelBuilder.Entity("OllamaQuota.Core.Data.SettingsRow", b =>
@@ -469,6 +548,17 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                         .HasDatabaseName("ix_usage_events_status_code_created_at_id");
 
                     b.ToTable("usage_events", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.ApiKey", b =>
+                {
+                    b.HasOne("OllamaQuota.Core.Data.Owner", "Owner")
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_api_keys_owners_owner_id");
+
+                    b.Navigation("Owner");
                 });
 #pragma warning restore 612, 618
         }
