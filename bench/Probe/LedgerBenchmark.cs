@@ -61,5 +61,11 @@ public static class LedgerBenchmark
 
         public Task<UsageTotals> LoadWindowAsync(Guid keyId, QuotaWindow window, CancellationToken cancellationToken) =>
             Task.FromResult(new UsageTotals(0, 0, 0));
+
+        public Task<KeyUsage> LoadOwnerAsync(Guid ownerId, DateOnly today, CancellationToken cancellationToken) =>
+            LoadAsync(ownerId, today, cancellationToken);
+
+        public Task<UsageTotals> LoadOwnerWindowAsync(Guid ownerId, QuotaWindow window, CancellationToken cancellationToken) =>
+            LoadWindowAsync(ownerId, window, cancellationToken);
     }
 }
