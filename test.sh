@@ -43,6 +43,10 @@ for trx in "$out"/xunit/*.trx; do
 done
 if [ "$xunit_status" -ne 0 ] && [ "$x_failed_all" -eq 0 ]; then count 0 1; fi
 
+# 2b. The benchmarks' own projects are outside the solution; a change to Core's interfaces must not break them unseen.
+step "Benchmark projects build (bench/Bench.slnx)"
+if dotnet build "$root/bench/Bench.slnx" -nologo -v q >"$out/bench-build.log" 2>&1; then count 1 0; else tail -20 "$out/bench-build.log"; count 0 1; fi
+
 # 3. Admin UI: Vitest, then the end-to-end test in Chromium.
 ui="$root/src/OllamaQuota.AdminUi"
 if [ -f "$ui/package.json" ]; then
