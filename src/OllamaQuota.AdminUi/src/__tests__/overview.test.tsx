@@ -70,7 +70,8 @@ describe('overview', () => {
 
     expect(await screen.findByTestId('overview-page')).toBeInTheDocument();
     expect(screen.getByTestId('nav-overview')).toHaveAttribute('aria-current', 'page');
-    expect(screen.getByTestId('overview-requests')).toHaveTextContent('12');
+    // The page frame renders before the overview has loaded: wait for its figures.
+    expect(await screen.findByTestId('overview-requests')).toHaveTextContent('12');
     expect(screen.getByTestId('overview-tokens')).toHaveTextContent('500');
     expect(screen.getByTestId('overview-errors')).toHaveTextContent('1');
     expect(screen.getByTestId('overview-refused-429')).toHaveTextContent('4');
@@ -111,7 +112,7 @@ describe('overview', () => {
     renderApp({ hash: '#/', lang: 'de' });
 
     expect(await screen.findByRole('heading', { name: 'Übersicht' })).toBeInTheDocument();
-    expect(screen.getByText('Abgelehnt: Kontingent (429)')).toBeInTheDocument();
+    expect(await screen.findByText('Abgelehnt: Kontingent (429)')).toBeInTheDocument();
     expect(screen.getByTestId('overview-range')).toHaveTextContent('22. Nov. 2026');
   });
 
@@ -186,7 +187,7 @@ describe('request log', () => {
     renderApp({ hash: '#/requests', lang: 'de' });
 
     expect(await screen.findByRole('heading', { name: 'Anfragenprotokoll' })).toBeInTheDocument();
-    expect(screen.getByTestId('request-status')).toHaveTextContent('503 abgelehnt');
+    expect(await screen.findByTestId('request-status')).toHaveTextContent('503 abgelehnt');
     expect(screen.getByRole('button', { name: 'CSV herunterladen' })).toBeInTheDocument();
   });
 });
