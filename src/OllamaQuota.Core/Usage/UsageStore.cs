@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -24,10 +23,12 @@ public sealed partial class UsageStore(
     public const int PostgresRowsPerStatement = 500;
 
     /// <summary>
-    /// Rows per INSERT on SQLite. Microsoft.Data.Sqlite binds parameters by name, a cost that grows with the square of
-    /// their number per statement: 500 rows made the writer cost more than the requests it recorded (bench/RESULTS.md).
+    /// Rows per INSERT on SQLite: one. SQLite finds each named parameter by a linear scan of the statement's names
+    /// (<c>sqlite3VListNameToNum</c>), so binding n parameters costs n²: at 50 rows of 14 that scan was a fifth of the
+    /// embedded proxy's CPU under load (bench/RESULTS.md, issue 16). In process there is no round trip to save, and the
+    /// one-row statement stays prepared for the whole batch.
     /// </summary>
-    public const int SqliteRowsPerStatement = 50;
+    public const int SqliteRowsPerStatement = 1;
 
     /// <summary>
     /// Stores a batch as <see cref="WriteBatchAsync"/> does, except that events the database rejects for good (a value
@@ -82,11 +83,7 @@ public sealed partial class UsageStore(
         return await strategy.ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var inserted = new HashSet<Guid>();
-            foreach (var chunk in events.DistinctBy(e => e.Id).Chunk(rowsPerStatement))
-            {
-                inserted.UnionWith(await InsertEventsAsync(db, chunk, cancellationToken));
-            }
+            var inserted = await InsertEventsAsync(db, [.. events.DistinctBy(e => e.Id)], rowsPerStatement, cancellationToken);
 
             var rollups = events
                 .Where(e => inserted.Contains(e.Id))
@@ -113,10 +110,7 @@ public sealed partial class UsageStore(
                     RefusedUnavailable = g.Count(e => e.Refused && e.StatusCode == UsageCounting.UnavailableStatus),
                 })
                 .ToList();
-            foreach (var chunk in rollups.Chunk(rowsPerStatement))
-            {
-                await UpsertRollupsAsync(db, chunk, cancellationToken);
-            }
+            await UpsertRollupsAsync(db, rollups, rowsPerStatement, cancellationToken);
 
             await transaction.CommitAsync(cancellationToken);
             return inserted.Count;
@@ -141,59 +135,52 @@ public sealed partial class UsageStore(
         }
     }
 
-    private static async Task<List<Guid>> InsertEventsAsync(QuotaDbContext db, UsageEvent[] events, CancellationToken cancellationToken)
+    private static readonly Type[] EventColumns =
+    [
+        typeof(Guid), typeof(Guid), typeof(string), typeof(string), typeof(int), typeof(int), typeof(int), typeof(int), typeof(DateTime),
+        typeof(long), typeof(long), typeof(long), typeof(long), typeof(bool),
+    ];
+
+    private static async Task<HashSet<Guid>> InsertEventsAsync(
+        QuotaDbContext db, IReadOnlyList<UsageEvent> events, int rowsPerStatement, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder(
+        await using var insert = new ChunkedInsert(db,
             """
             INSERT INTO usage_events (id, key_id, model, endpoint, prompt_tokens, completion_tokens, status_code, duration_ms, created_at,
               total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, refused) VALUES
-            """);
-        var parameters = new List<object>(events.Length * 14);
-        foreach (var e in events)
-        {
-            sql.Append(parameters.Count == 0 ? "(" : ", (");
-            AppendParameters(sql, parameters, e.Id, e.KeyId, e.Model, e.Endpoint, e.PromptTokens, e.CompletionTokens, e.StatusCode, e.DurationMs, e.CreatedAt,
-                e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs, e.Refused);
-            sql.Append(')');
-        }
-
-        sql.Append(" ON CONFLICT (id) DO NOTHING RETURNING id");
-
-        // Run as a raw command, as ExecuteSqlRaw does, not through SqlQueryRaw: that is a LINQ query whose SQL text is
-        // part of its cache key, so every batch size compiled a new query (expression trees to dynamic methods, then
-        // their finalizers) — about a fifth of the proxy's CPU under load (bench/RESULTS.md, issue 16's profile).
-        var command = db.GetService<IRawSqlCommandBuilder>().Build(sql.ToString(), parameters, db.Model);
-        await using var reader = await command.RelationalCommand.ExecuteReaderAsync(
-            new RelationalCommandParameterObject(db.GetService<IRelationalConnection>(), command.ParameterValues, null, db, null),
+            """,
+            "ON CONFLICT (id) DO NOTHING RETURNING id",
+            EventColumns, rowsPerStatement);
+        var inserted = new HashSet<Guid>(events.Count);
+        await insert.ExecuteAsync(
+            [.. events.Select(e => new object?[]
+            {
+                e.Id, e.KeyId, e.Model, e.Endpoint, e.PromptTokens, e.CompletionTokens, e.StatusCode, e.DurationMs, e.CreatedAt,
+                e.TotalDurationNs, e.LoadDurationNs, e.PromptEvalDurationNs, e.EvalDurationNs, e.Refused,
+            })],
+            reader => inserted.Add(reader.GetGuid(0)),
             cancellationToken);
-        var inserted = new List<Guid>(events.Length);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            inserted.Add(reader.DbDataReader.GetGuid(0));
-        }
-
         return inserted;
     }
 
-    private static Task UpsertRollupsAsync(QuotaDbContext db, UsageDaily[] rows, CancellationToken cancellationToken)
+    private static readonly Type[] RollupColumns =
+    [
+        typeof(Guid), typeof(DateOnly), typeof(string), typeof(long), typeof(long), typeof(long),
+        typeof(long), typeof(long), typeof(long), typeof(long), typeof(long), typeof(long),
+        typeof(long), typeof(long), typeof(long),
+    ];
+
+    private static async Task UpsertRollupsAsync(
+        QuotaDbContext db, IReadOnlyList<UsageDaily> rows, int rowsPerStatement, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder("""
+        await using var upsert = new ChunkedInsert(db,
+            """
             INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, completion_tokens,
               total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, gpu_duration_ns, timed_requests,
               errors, refused_rate_limited, refused_unavailable) VALUES
-            """);
-        var parameters = new List<object>(rows.Length * 15);
-        foreach (var row in rows)
-        {
-            sql.Append(parameters.Count == 0 ? "(" : ", (");
-            AppendParameters(sql, parameters, row.KeyId, row.Day, row.Model, row.Requests, row.PromptTokens, row.CompletionTokens,
-                row.TotalDurationNs, row.LoadDurationNs, row.PromptEvalDurationNs, row.EvalDurationNs, row.GpuDurationNs, row.TimedRequests,
-                row.Errors, row.RefusedRateLimited, row.RefusedUnavailable);
-            sql.Append(')');
-        }
-
-        sql.Append("""
-             ON CONFLICT (key_id, day, model) DO UPDATE SET
+            """,
+            """
+            ON CONFLICT (key_id, day, model) DO UPDATE SET
               requests = usage_daily.requests + excluded.requests,
               prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
               completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
@@ -206,29 +193,16 @@ public sealed partial class UsageStore(
               errors = usage_daily.errors + excluded.errors,
               refused_rate_limited = usage_daily.refused_rate_limited + excluded.refused_rate_limited,
               refused_unavailable = usage_daily.refused_unavailable + excluded.refused_unavailable
-            """);
-        return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, cancellationToken);
-    }
-
-    /// <summary>
-    /// Appends "{0}, {1}, …" placeholders; EF converts each value with the provider's own type mapping. A null is written
-    /// as the literal NULL, which takes its column's type, where a null parameter would have no type to be bound with.
-    /// </summary>
-    private static void AppendParameters(StringBuilder sql, List<object> parameters, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            sql.Append(i == 0 ? "" : ", ");
-            if (values[i] is { } value)
+            """,
+            RollupColumns, rowsPerStatement);
+        await upsert.ExecuteAsync(
+            [.. rows.Select(row => new object?[]
             {
-                sql.Append('{').Append(parameters.Count).Append('}');
-                parameters.Add(value);
-            }
-            else
-            {
-                sql.Append("NULL");
-            }
-        }
+                row.KeyId, row.Day, row.Model, row.Requests, row.PromptTokens, row.CompletionTokens,
+                row.TotalDurationNs, row.LoadDurationNs, row.PromptEvalDurationNs, row.EvalDurationNs, row.GpuDurationNs, row.TimedRequests,
+                row.Errors, row.RefusedRateLimited, row.RefusedUnavailable,
+            })],
+            null, cancellationToken);
     }
 
     private const int SqliteTooBig = 18;
