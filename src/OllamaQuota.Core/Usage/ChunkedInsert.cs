@@ -38,37 +38,51 @@ internal sealed class ChunkedInsert : IAsyncDisposable
     }
 
     /// <summary>
-    /// Inserts <paramref name="rows"/> (each one value per column, null for SQL NULL); <paramref name="read"/>, if given,
-    /// reads what each statement returns.
+    /// Inserts <paramref name="rows"/> (each one value per column, null for SQL NULL); returns how many rows each
+    /// statement changed, in order.
     /// </summary>
-    public async Task ExecuteAsync(IReadOnlyList<object?[]> rows, Action<DbDataReader>? read, CancellationToken cancellationToken)
+    public async Task<List<int>> ExecuteAsync(IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
+    {
+        var changed = new List<int>(rows.Count / rowsPerStatement + 1);
+        for (var start = 0; start < rows.Count; start += rowsPerStatement)
+        {
+            changed.Add(await Bind(rows, start).ExecuteNonQueryAsync(cancellationToken));
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="rows"/> as <see cref="ExecuteAsync"/> does, and hands each row the statements return
+    /// (their <c>RETURNING</c> clause) to <paramref name="read"/>.
+    /// </summary>
+    public async Task ExecuteReaderAsync(IReadOnlyList<object?[]> rows, Action<DbDataReader> read, CancellationToken cancellationToken)
     {
         for (var start = 0; start < rows.Count; start += rowsPerStatement)
         {
-            var count = Math.Min(rowsPerStatement, rows.Count - start);
-            var command = CommandFor(count);
-            for (var row = 0; row < count; row++)
-            {
-                var values = rows[start + row];
-                for (var column = 0; column < columns.Length; column++)
-                {
-                    var value = values[column] is { } given ? columns[column].Converter?.ConvertToProvider(given) ?? given : null;
-                    command.Parameters[row * columns.Length + column].Value = value ?? DBNull.Value;
-                }
-            }
-
-            if (read is null)
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken);
-                continue;
-            }
-
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await using var reader = await Bind(rows, start).ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 read(reader);
             }
         }
+    }
+
+    private DbCommand Bind(IReadOnlyList<object?[]> rows, int start)
+    {
+        var count = Math.Min(rowsPerStatement, rows.Count - start);
+        var command = CommandFor(count);
+        for (var row = 0; row < count; row++)
+        {
+            var values = rows[start + row];
+            for (var column = 0; column < columns.Length; column++)
+            {
+                var value = values[column] is { } given ? columns[column].Converter?.ConvertToProvider(given) ?? given : null;
+                command.Parameters[row * columns.Length + column].Value = value ?? DBNull.Value;
+            }
+        }
+
+        return command;
     }
 
     public async ValueTask DisposeAsync()
