@@ -8,7 +8,8 @@
 #                           postgresql), builds Release, starts everything in a throwaway folder on free loopback ports, runs every scenario,
 #                           prints the Markdown tables, stops everything and removes the folder (also on failure).
 #
-# Knobs (environment): BENCH_DURATION (s per measured run, 8), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (32),
+# Knobs (environment): BENCH_DURATION (s per measured run, 8), BENCH_WARMUP (s before each run, 2), BENCH_JIT_WARMUP
+# (s of load on each .NET target before the first run, spread over the scenarios, 30), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (wrk threads, 2), BENCH_TTFB_N (sequential requests per first-chunk probe, 200),
 # BENCH_TARGETS ("direct nginx yarp embedded distributed", plus "base-embedded base-distributed" with BENCH_BASE), BENCH_SCENARIOS ("chat chat-stream-50 openai-sse prompt-100k"),
 # BENCH_PROXY_ENV (extra VAR=value words for the proxy processes), BENCH_ALLOC_TYPES=1 (sampling allocation profile
@@ -24,6 +25,7 @@ TTFB_N=${BENCH_TTFB_N:-200}
 TARGETS=${BENCH_TARGETS:-"direct nginx yarp embedded distributed${BASE:+ base-embedded base-distributed}"}
 SCENARIOS=${BENCH_SCENARIOS:-"chat chat-stream-50 openai-sse prompt-100k"}
 ALLOC_TYPES=${BENCH_ALLOC_TYPES:-0}
+JIT_WARMUP=${BENCH_JIT_WARMUP:-30}
 bench_begin "" 1500
 
 # 1. Tools (only those missing). PostgreSQL only for the distributed target.
@@ -198,8 +200,8 @@ run_wrk() { # target scenario connections seconds output [PACE_MS]
 }
 
 printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)" >"$out/meta.tsv"
-printf 'load\twrk -t%s -c%s, %s s per cell after %s s warm-up; load average before: %s\n' \
-  "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/meta.tsv"
+printf 'load\twrk -t%s -c%s, %s s per cell after %s s warm-up (and %s s on each .NET target first); load average before: %s\n' \
+  "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$JIT_WARMUP" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/meta.tsv"
 
 writes_usage() { [[ $1 == *embedded || $1 == *distributed ]]; } # the proxies, which write usage after answering
 
@@ -207,6 +209,19 @@ writes_usage() { [[ $1 == *embedded || $1 == *distributed ]]; } # the proxies, w
 active=()
 for target in $TARGETS; do [ -n "${URL[$target]:-}" ] && active+=("$target"); done
 log "targets: ${active[*]}; scenarios: $SCENARIOS"
+
+# First each .NET process (all but nginx) is brought to its steady state: for its first tens of seconds under load the
+# runtime is still compiling (tiered compilation re-JITs hot methods with profile data), which on these two cores took
+# a fifth of a fresh proxy's CPU 5–15 s into a run and 1–2 % after 45 s (perf, bench/RESULTS.md). A short per-cell
+# warm-up would measure that transient, the more so the more code a target runs; a server runs for days.
+scenario_count=$(wc -w <<<"$SCENARIOS")
+for target in "${active[@]}"; do
+  [ "$target" != nginx ] || continue
+  for scenario in $SCENARIOS; do
+    run_wrk "$target" "$scenario" "$CONNS" $(((JIT_WARMUP + scenario_count - 1) / scenario_count)) /dev/null
+  done
+  if writes_usage "$target"; then wait_for_usage_writer "$target" >/dev/null; fi
+done
 for scenario in $SCENARIOS; do
   for target in "${active[@]}"; do
     pid=${PID[$target]}

@@ -63,6 +63,13 @@ public static class ProxyServices
         // turn off for ASP.NET Core) and each failure at Warning, client disconnects included. UpstreamForwarder logs
         // each failure itself, in the proxy's words and event ids, with client disconnects at Debug.
         builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Error);
+
+        // ASP.NET Core starts an Activity for every request whenever its hosting category logs at any level (for the
+        // trace id in log scopes), and HttpClient then starts a child for the upstream call and sends its traceparent:
+        // a few per cent of the proxy's CPU per request (bench/RESULTS.md, issue 16). The category logs only each request's
+        // start and end (Information, already filtered out); failures to start are the host's own category. With
+        // OpenTelemetry on, its listener starts the same Activities, so traces are unchanged.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.AddDistributedModeIfConfigured();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

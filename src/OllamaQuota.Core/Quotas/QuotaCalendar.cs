@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
 
 namespace OllamaQuota.Core.Quotas;
@@ -13,6 +14,11 @@ public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
 {
     public const string Variable = "APP_TZ";
     public const string DefaultTimeZone = "Europe/Berlin";
+
+    // The last window handed out per period (indexed by QuotaPeriod). A window's bounds and id hold until it ends, so
+    // a request pays for the time-zone arithmetic and the formatting of the id once per window, not once per request.
+    // Boxed, so that a reader on another thread sees a whole window or the previous one, never a torn copy.
+    private readonly StrongBox<CountedWindow>?[] _latest = new StrongBox<CountedWindow>?[QuotaPeriodExtensions.All.Length];
 
     public TimeZoneInfo TimeZone { get; } = timeZone;
     public TimeProvider Time { get; } = time;
@@ -102,6 +108,18 @@ public sealed class QuotaCalendar(TimeZoneInfo timeZone, TimeProvider time)
 
     /// <summary>The <paramref name="period"/> window containing <paramref name="utc"/>, with its id.</summary>
     public CountedWindow Counted(QuotaPeriod period, DateTime utc)
+    {
+        if (Volatile.Read(ref _latest[(int)period]) is { Value: var latest } && latest.Window.Start <= utc && utc < latest.Window.End)
+        {
+            return latest;
+        }
+
+        var counted = Count(period, utc);
+        Volatile.Write(ref _latest[(int)period], new StrongBox<CountedWindow>(counted));
+        return counted;
+    }
+
+    private CountedWindow Count(QuotaPeriod period, DateTime utc)
     {
         var window = WindowOf(period, utc);
         var id = period switch

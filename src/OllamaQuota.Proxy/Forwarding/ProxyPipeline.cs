@@ -108,7 +108,9 @@ public sealed partial class ProxyPipeline(
 
         using (document)
         {
-            var (request, error) = RequestParser.Parse(endpoint, document.RootElement, settings.Current.DefaultModel);
+            // One reading of the admin's settings for the whole request, so that a change mid-request applies whole.
+            var current = settings.Current;
+            var (request, error) = RequestParser.Parse(endpoint, document.RootElement, current.DefaultModel);
             if (request is null)
             {
                 Outcome(span, endpoint, "bad_request");
@@ -127,7 +129,7 @@ public sealed partial class ProxyPipeline(
             }
 
             // The admin's guardrails: what they refuse is refused before anything is reserved.
-            var (changes, guarded) = RequestGuardrails.Apply(endpoint, document.RootElement, request, settings.Current.Guardrails);
+            var (changes, guarded) = RequestGuardrails.Apply(endpoint, document.RootElement, request, current.Guardrails);
             if (guarded is not null)
             {
                 Outcome(span, endpoint, "guardrail");
@@ -186,7 +188,7 @@ public sealed partial class ProxyPipeline(
             // quota refuses takes no place in the queue (and a waiting one counts towards its key's limits, which bounds
             // how much of the queue one key can fill); before the forward, so that a waiting request holds no slot.
             ModelSlot? slot = null;
-            var fairShare = settings.Current.FairShare;
+            var fairShare = current.FairShare;
             if (fairShare.Slots.For(request.Model) is { } slots)
             {
                 var (admitted, left) = await WaitForSlotAsync(context, key.Id, request.Model, slots, fairShare.QueueTimeout);
@@ -281,24 +283,15 @@ public sealed partial class ProxyPipeline(
         var prompt = charged ? meter.PromptTokens ?? (int)Math.Min(request.PromptTokens, int.MaxValue) : 0;
         var completion = !charged ? 0
             : meter.CompletionTokens ?? (endpoint.GeneratesText ? Cl100kTokenizer.Instance.CountTokens(meter.GeneratedText) : 0);
-        var usageEvent = new UsageEvent
-        {
-            Id = Guid.CreateVersion7(),
-            KeyId = keyId,
-            Model = request.Model,
-            Endpoint = endpoint.Path,
-            PromptTokens = prompt,
-            CompletionTokens = completion,
-            StatusCode = status,
-            DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
+        var usageEvent = NewUsageEvent(keyId, endpoint, request, status, started);
+        usageEvent.PromptTokens = prompt;
+        usageEvent.CompletionTokens = completion;
 
-            // As Ollama measured them, charged or not: the GPU did the work either way.
-            TotalDurationNs = meter.Durations.Total,
-            LoadDurationNs = meter.Durations.Load,
-            PromptEvalDurationNs = meter.Durations.PromptEval,
-            EvalDurationNs = meter.Durations.Eval,
-        };
+        // As Ollama measured them, charged or not: the GPU did the work either way.
+        usageEvent.TotalDurationNs = meter.Durations.Total;
+        usageEvent.LoadDurationNs = meter.Durations.Load;
+        usageEvent.PromptEvalDurationNs = meter.Durations.PromptEval;
+        usageEvent.EvalDurationNs = meter.Durations.Eval;
 
         // Side by side: in distributed mode each is a Redis command, and the client's last bytes wait for both, so they
         // go out together on the one connection and cost one round trip, not two.
@@ -329,18 +322,24 @@ public sealed partial class ProxyPipeline(
     /// <see cref="UsageCounting"/>); the overview and the request log show it. Written after the answer, so the
     /// client does not wait for it.
     /// </summary>
-    private Task RecordRefusalAsync(Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, int status, long started) =>
-        RecordAsync(new UsageEvent
-        {
-            Id = Guid.CreateVersion7(),
-            KeyId = keyId,
-            Model = request.Model,
-            Endpoint = endpoint.Path,
-            StatusCode = status,
-            DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
-            Refused = true,
-        });
+    private Task RecordRefusalAsync(Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, int status, long started)
+    {
+        var refusal = NewUsageEvent(keyId, endpoint, request, status, started);
+        refusal.Refused = true;
+        return RecordAsync(refusal);
+    }
+
+    /// <summary>A usage event of the request, ending now, with no tokens yet.</summary>
+    private UsageEvent NewUsageEvent(Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, int status, long started) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        KeyId = keyId,
+        Model = request.Model,
+        Endpoint = endpoint.Path,
+        StatusCode = status,
+        DurationMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
+        CreatedAt = time.GetUtcNow().UtcDateTime,
+    };
 
     private async Task RecordAsync(UsageEvent usageEvent)
     {

@@ -16,8 +16,8 @@ public static class RateLimitHeaders
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(result);
-        Write(response, "requests", result.Status.Requests);
-        Write(response, "tokens", result.Status.Tokens);
+        Write(response, RequestHeaders, result.Status.Requests);
+        Write(response, TokenHeaders, result.Status.Tokens);
         if (result.Limits.Count == 0)
         {
             return;
@@ -91,15 +91,21 @@ public static class RateLimitHeaders
     private static StringBuilder Item(StringBuilder header, LimitStatus limit) =>
         (header.Length > 0 ? header.Append(", ") : header).Append('"').Append(limit.Name).Append('"');
 
-    private static void Write(HttpResponse response, string kind, WindowStatus? window)
+    private static readonly (string Limit, string Remaining, string Reset) RequestHeaders =
+        ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
+
+    private static readonly (string Limit, string Remaining, string Reset) TokenHeaders =
+        ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
+
+    private static void Write(HttpResponse response, (string Limit, string Remaining, string Reset) names, WindowStatus? window)
     {
         if (window is null)
         {
             return;
         }
 
-        response.Headers[$"x-ratelimit-limit-{kind}"] = window.Limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers[$"x-ratelimit-remaining-{kind}"] = window.Remaining.ToString(CultureInfo.InvariantCulture);
-        response.Headers[$"x-ratelimit-reset-{kind}"] = Duration(window.ResetSeconds);
+        response.Headers[names.Limit] = window.Limit.ToString(CultureInfo.InvariantCulture);
+        response.Headers[names.Remaining] = window.Remaining.ToString(CultureInfo.InvariantCulture);
+        response.Headers[names.Reset] = Duration(window.ResetSeconds);
     }
 }
