@@ -28,6 +28,7 @@ public static class ApiKeysApi
     {
         var keys = api.MapGroup("/api-keys").WithTags("API keys");
         keys.MapGet("/", ListKeys).WithName("ListApiKeys");
+        keys.MapGet("/{id:guid}", GetKey).WithName("GetApiKey");
         keys.MapPost("/", CreateKey).WithName("CreateApiKey");
         keys.MapPut("/{id:guid}/deactivate", DeactivateKey).WithName("DeactivateApiKey");
         keys.MapPatch("/{id:guid}/quota", UpdateQuota).WithName("UpdateApiKeyQuota");
@@ -115,6 +116,15 @@ public static class ApiKeysApi
         // Usage of the listed keys only: a page of 100,000 keys sums the roll-ups of its own.
         var activities = await activity.ReadAsync(db, limit is null ? null : [.. keys.Select(k => k.Id)], cancellationToken);
         return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, activities.GetValueOrDefault(k.Id, KeyActivity.None), now)).ToList());
+    }
+
+    /// <summary>One key with its usage and requests in flight, deleted ones too (the audit log links to them).</summary>
+    public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> GetKey(
+        Guid id, IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.AsNoTracking().Include(k => k.Owner).FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        return key is null ? NotFound(id) : TypedResults.Ok(await WithActivityAsync(db, key, calendar, activity, cancellationToken));
     }
 
     public static async Task<Results<Created<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(

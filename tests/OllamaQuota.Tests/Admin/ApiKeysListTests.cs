@@ -10,7 +10,7 @@ public sealed class ApiKeysListSqliteTests() : ApiKeysListTests(DatabaseKind.Sql
 
 public sealed class ApiKeysListPostgresTests() : ApiKeysListTests(DatabaseKind.PostgreSql);
 
-/// <summary>The keys list searched, filtered, sorted and paged in the database, with the total in X-Total-Count.</summary>
+/// <summary>The keys list searched, filtered, sorted and paged in the database, with the total in X-Total-Count; one key by id.</summary>
 public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
 {
     private AdminHost _admin = null!;
@@ -78,6 +78,26 @@ public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
     public async Task ListKeys_NoParameters_ListsEveryKeyNewestFirst()
     {
         Assert.Equal(["Echo-team", "delta", "Bravo", "alpha", "Charlie"], await ListAsync(""));
+    }
+
+    [Fact]
+    public async Task GetKey_DeletedKey_ReturnsItWithItsUsage()
+    {
+        (await _admin.Client.DeleteAsync($"/api/api-keys/{_ids[1]}")).EnsureSuccessStatusCode();
+
+        var key = await _admin.Client.GetFromJsonAsync<JsonElement>($"/api/api-keys/{_ids[1]}");
+
+        Assert.Equal("alpha", key.GetProperty("name").GetString());
+        Assert.Equal("deleted", key.GetProperty("status").GetString());
+        Assert.Equal(3, key.GetProperty("usage").GetProperty("month").GetProperty("requests").GetInt64());
+    }
+
+    [Fact]
+    public async Task GetKey_UnknownId_Returns404()
+    {
+        var response = await _admin.Client.GetAsync($"/api/api-keys/{Guid.NewGuid()}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     [Theory]
