@@ -8,7 +8,6 @@ import { UsageBar } from '../components/UsageBar';
 import { useI18n } from '../i18n';
 import { hrefFor } from '../lib/router';
 import { useLoad } from '../lib/useLoad';
-import { useKeys } from '../keys/KeysContext';
 import { DeleteOwnerDialog } from './DeleteOwnerDialog';
 import { OwnerDialog } from './OwnerDialog';
 
@@ -16,7 +15,6 @@ import { OwnerDialog } from './OwnerDialog';
 export function OwnersPage() {
   const { t } = useI18n();
   const api = useApi();
-  const { reload: reloadKeys } = useKeys();
   const { data: owners, loading, error, reload } = useLoad((signal) => api.listOwners(signal), [api]);
   const [editing, setEditing] = useState<Owner | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Owner | null>(null);
@@ -125,7 +123,6 @@ export function OwnersPage() {
             showNotice(t('owners.deleted', { name: deleting.name }));
             setDeleting(null);
             reload();
-            reloadKeys();
           }}
         />
       )}
