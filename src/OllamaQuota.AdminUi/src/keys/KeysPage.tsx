@@ -89,6 +89,12 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [draft]);
 
+  // Another page starts at its top, not where the pager was.
+  const turnTo = (next: number) => {
+    show({ ...query, page: next });
+    window.scrollTo?.(0, 0);
+  };
+
   // A new status or order starts at the first page, with the search as typed so far.
   const refine = (change: KeyListQuery) => show({ ...query, search: draft || undefined, ...change, page: undefined });
   const sortBy = (column: KeySort) =>
@@ -304,7 +310,7 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
             type="button"
             className="btn btn-secondary btn-sm"
             disabled={page <= 1 || loading}
-            onClick={() => show({ ...query, page: page - 1 })}
+            onClick={() => turnTo(page - 1)}
             data-testid="keys-prev"
           >
             ← {t('keys.prev')}
@@ -316,7 +322,7 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
             type="button"
             className="btn btn-secondary btn-sm"
             disabled={page >= pages || loading}
-            onClick={() => show({ ...query, page: page + 1 })}
+            onClick={() => turnTo(page + 1)}
             data-testid="keys-next"
           >
             {t('keys.next')} →
