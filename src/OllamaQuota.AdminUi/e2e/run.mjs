@@ -61,6 +61,7 @@ const CHECKS = [
   { id: 'delete', title: 'm. delete from the key page; the proxy refuses it within 2 s; the list hides it, the deleted filter shows it', needs: ['rotate-revoke'] },
   { id: 'audit', title: 'n. audit page: every change to the key, newest first, before → after, no secret anywhere', needs: ['delete'] },
   { id: 'settings', title: 'i. settings: test connection shows the fake\'s version; the model list is the fake\'s', needs: ['login'] },
+  { id: 'key-pages', title: 'o. 55 more keys: searched and paged by 50 on the server with the total; reload keeps the page, back the one before', needs: ['login'] },
   { id: 'browser-clean', title: 'no uncaught page errors; the plaintext key never reached the console', needs: ['login'] },
 ];
 
