@@ -44,10 +44,12 @@ public static class ApiKeysApi
     /// <param name="status">active, deactivated, expired or deleted.</param>
     /// <param name="sort">created (the default), name, prefix or expires; <paramref name="dir"/> asc or desc.</param>
     /// <param name="includeDeleted">Deleted keys are left out unless asked for (or <paramref name="status"/> is deleted).</param>
+    /// <param name="ownerId">Only the keys this owner holds.</param>
     public static async Task<Results<Ok<List<ApiKeyResponse>>, ValidationProblem>> ListKeys(
         string? search, string? status, string? sort, string? dir, int? offset, int? limit, HttpResponse response,
         IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken,
-        [FromQuery(Name = "include_deleted")] bool includeDeleted = false)
+        [FromQuery(Name = "include_deleted")] bool includeDeleted = false,
+        [FromQuery(Name = "owner_id")] Guid? ownerId = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (status is not (null or "" or "active" or "deactivated" or "expired" or "deleted"))
@@ -83,6 +85,11 @@ public static class ApiKeysApi
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = calendar.UtcNow;
         var matches = db.ApiKeys.AsNoTracking().Include(k => k.Owner).Where(k => includeDeleted || status == "deleted" || k.DeletedAt == null);
+        if (ownerId is { } owner)
+        {
+            matches = matches.Where(k => k.OwnerId == owner);
+        }
+
         if (search?.Trim().ToLowerInvariant() is { Length: > 0 } part)
         {
             matches = matches.Where(k => k.Name.ToLower().Contains(part) || k.KeyPrefix.ToLower().Contains(part));

@@ -81,6 +81,23 @@ public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListKeys_OwnerFilter_ListsOnlyThatOwnersKeysAndCountsThem()
+    {
+        var created = await _admin.Client.PostAsJsonAsync("/api/owners", new { name = "Team" });
+        var owner = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        foreach (var key in new[] { _ids[0], _ids[2] })
+        {
+            (await _admin.Client.PutAsJsonAsync($"/api/api-keys/{key}/owner", new { owner_id = owner })).EnsureSuccessStatusCode();
+        }
+
+        var page = await _admin.Client.GetAsync($"/api/api-keys?owner_id={owner}&sort=name&limit=1");
+
+        Assert.Equal("2", page.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(["Bravo"], Names(await page.Content.ReadFromJsonAsync<JsonElement>()));
+        Assert.Equal(["Bravo", "Charlie"], await ListAsync($"owner_id={owner}&sort=name"));
+    }
+
+    [Fact]
     public async Task GetKey_DeletedKey_ReturnsItWithItsUsage()
     {
         (await _admin.Client.DeleteAsync($"/api/api-keys/{_ids[1]}")).EnsureSuccessStatusCode();
@@ -107,6 +124,7 @@ public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
     [InlineData("sort=usage")]
     [InlineData("dir=up")]
     [InlineData("status=gone")]
+    [InlineData("owner_id=team")]
     public async Task ListKeys_BadQuery_Returns400(string query)
     {
         var response = await _admin.Client.GetAsync($"/api/api-keys?{query}");
