@@ -1,5 +1,5 @@
 // The Admin's key list (ApiKeysApi.ListKeys) over keys in memory, for the mock admin server and the Vitest fake:
-// search in name or prefix (any case), status filter (deleted keys only when asked for), sort by a column with its
+// search in name or prefix (any case), one owner's keys, status filter (deleted keys only when asked for), sort by a column with its
 // default direction (ties by id), offset/limit paging, and how many keys match in all.
 const COLUMNS = {
   created: (k) => k.created_at,
@@ -16,10 +16,11 @@ export function listKeys(keys, params) {
   const sort = params.get('sort') || 'created';
   const dir = params.get('dir') || (sort === 'name' || sort === 'prefix' ? 'asc' : 'desc');
   const withDeleted = params.get('include_deleted') === 'true' || status === 'deleted';
+  const owner = params.get('owner_id');
   const value = COLUMNS[sort];
   const sign = dir === 'asc' ? 1 : -1;
   const matches = keys
-    .filter((k) => (withDeleted || k.status !== 'deleted') && (!status || k.status === status))
+    .filter((k) => (withDeleted || k.status !== 'deleted') && (!status || k.status === status) && (!owner || k.owner_id === owner))
     .filter((k) => !search || k.name.toLowerCase().includes(search) || k.key_prefix.toLowerCase().includes(search))
     .sort((a, b) => {
       const [va, vb] = [value(a), value(b)];

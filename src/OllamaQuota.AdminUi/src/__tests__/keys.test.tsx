@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { keyRoutes, makeKey, type Call, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, makeKey, makeOwner, type Call, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 const rowOf = (name: string) => {
   const row = screen.getAllByTestId('key-row').find((r) => r.getAttribute('data-key-name') === name);
@@ -143,6 +143,28 @@ describe('keys table', () => {
     await waitFor(() => expect(names()).toEqual(Array.from({ length: 10 }, (_, i) => `k11${i}`)));
     expect(window.location.hash).toBe('#/keys?search=k11&sort=name');
     expect(screen.queryByTestId('keys-pager')).toBeNull();
+  });
+
+  it('names a few of an owner’s keys on the owners page and links to all of them, filtered on the server', async () => {
+    const held = Array.from({ length: 7 }, (_, i) => makeKey({ name: `team-${i}`, owner_id: 'owner-Team', owner_name: 'Team' }));
+    const { calls } = mockApi({
+      ...keyRoutes([...held, makeKey({ name: 'solo' }), makeKey({ name: 'other' })]),
+      'GET /api/owners': { body: [makeOwner({ name: 'Team', keys: held.map(({ id, name, key_prefix, status }) => ({ id, name, key_prefix, status })) })] },
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/owners' });
+
+    const keys = within(await screen.findByTestId('owner-keys'));
+    expect(keys.getAllByRole('link')).toHaveLength(6);
+    await user.click(keys.getByTestId('owner-all-keys'));
+    await waitFor(() => expect(names()).toHaveLength(7));
+    expect(window.location.hash).toBe('#/keys?owner_id=owner-Team');
+    expect(lastListCall(calls)).toBe('/api/api-keys?owner_id=owner-Team&limit=50&offset=0');
+    expect(screen.getByTestId('keys-owner-filter')).toHaveTextContent('Owner: Team');
+
+    await user.click(screen.getByTestId('keys-owner-filter-clear'));
+    await waitFor(() => expect(names()).toHaveLength(9));
+    expect(screen.queryByTestId('keys-owner-filter')).toBeNull();
   });
 
   it('shows an empty state when there are no keys', async () => {

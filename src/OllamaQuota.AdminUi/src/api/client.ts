@@ -38,6 +38,7 @@ export function keyListQuery(query: KeyListQuery, pageSize: number): string {
   const search = query.search?.trim();
   if (search) q.set('search', search);
   if (query.status) q.set('status', query.status);
+  if (query.owner_id) q.set('owner_id', query.owner_id);
   if (query.sort) q.set('sort', query.sort);
   if (query.dir) q.set('dir', query.dir);
   q.set('limit', String(pageSize));

@@ -76,6 +76,8 @@ export type SortDir = 'asc' | 'desc';
 export interface KeyListQuery {
   search?: string;
   status?: KeyStatus;
+  /** Only the keys of this owner. */
+  owner_id?: string;
   sort?: KeySort;
   dir?: SortDir;
   /** 1-based. */

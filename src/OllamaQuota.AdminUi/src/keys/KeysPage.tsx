@@ -44,19 +44,26 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
   const api = useApi();
   const search = query.search ?? '';
   const status = query.status;
+  const owner = query.owner_id;
   const sort = query.sort ?? 'created';
   const dir = query.dir ?? defaultDir(sort);
   const page = query.page ?? 1;
   const { data, loading, error, reload, setData } = useLoad(
-    (signal) => api.listKeys({ search, status, sort: query.sort, dir: query.dir, page }, KEYS_PAGE_SIZE, signal),
-    [api, search, status, query.sort, query.dir, page],
+    (signal) => api.listKeys({ search, status, owner_id: owner, sort: query.sort, dir: query.dir, page }, KEYS_PAGE_SIZE, signal),
+    [api, search, status, owner, query.sort, query.dir, page],
   );
   const [draft, setDraft] = useState(search);
   // The search last put into the URL from the box; another one (back, forward, a link) replaces the box's text.
   const pushed = useRef(search);
-  // The view when the search's pause ends, which may come after a change of status or page.
+  // The view as last asked for: the route catches up a moment later, and a search's pause may end in between. It
+  // follows the route when the route changes (back, a link), not on each render.
   const latest = useRef(query);
-  latest.current = query;
+  const href = hrefFor({ page: 'keys', query });
+  const routed = useRef(href);
+  if (routed.current !== href) {
+    routed.current = href;
+    latest.current = query;
+  }
   const [creating, setCreating] = useState(false);
   // The plaintext key lives here, and only until its dialog closes.
   const [created, setCreated] = useState<{ name: string; plaintext: string } | null>(null);
@@ -70,7 +77,10 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
   const searchId = useId();
   const statusId = useId();
 
-  const show = (next: KeyListQuery, options?: { replace?: boolean }) => navigate({ page: 'keys', query: next }, options);
+  const show = (next: KeyListQuery, options?: { replace?: boolean }) => {
+    latest.current = next;
+    navigate({ page: 'keys', query: next }, options);
+  };
 
   useEffect(() => {
     if (search === pushed.current) return;
@@ -91,19 +101,19 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
 
   // Another page starts at its top, not where the pager was.
   const turnTo = (next: number) => {
-    show({ ...query, page: next });
+    show({ ...latest.current, page: next });
     window.scrollTo?.(0, 0);
   };
 
   // A new status or order starts at the first page, with the search as typed so far.
-  const refine = (change: KeyListQuery) => show({ ...query, search: draft || undefined, ...change, page: undefined });
+  const refine = (change: KeyListQuery) => show({ ...latest.current, search: draft || undefined, ...change, page: undefined });
   const sortBy = (column: KeySort) =>
     refine({ sort: column, dir: column === sort ? (dir === 'asc' ? 'desc' : 'asc') : defaultDir(column) });
 
   const keys = data?.items;
   const total = data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / KEYS_PAGE_SIZE));
-  const filtered = search !== '' || status !== undefined;
+  const filtered = search !== '' || status !== undefined || owner !== undefined;
   // The toolbar stays while a filter is set (even one matching nothing), so that it can be changed back.
   const hasKeys = total > 0 || filtered || page > 1;
   const first = (page - 1) * KEYS_PAGE_SIZE + 1;
@@ -158,6 +168,21 @@ export function KeysPage({ query }: { query: KeyListQuery }) {
               ))}
             </select>
           </div>
+          {owner && (
+            <span className="badge" data-testid="keys-owner-filter">
+              {keys?.[0]?.owner_name ? t('keys.ownerFilter', { name: keys[0].owner_name }) : t('keys.ownerFilterUnnamed')}{' '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => refine({ owner_id: undefined })}
+                aria-label={t('keys.ownerFilterClear')}
+                title={t('keys.ownerFilterClear')}
+                data-testid="keys-owner-filter-clear"
+              >
+                ×
+              </button>
+            </span>
+          )}
           <span className="muted toolbar-count" data-testid="keys-count">
             {keys && keys.length > 0
               ? t('keys.range', { first: fmtNumber(first), last: fmtNumber(first + keys.length - 1), total: fmtNumber(total) })

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { KeyListQuery, KeySort, KeyStatus, SortDir } from '../api/types';
 
-/** Hash routes: #/ (overview), #/requests[?key_id=…], #/keys[?search=…&status=…&sort=…&dir=…&page=…], #/keys/<id>, #/owners, #/settings, #/proxy, #/audit, #/audit/<target id>. */
+/** Hash routes: #/ (overview), #/requests[?key_id=…], #/keys[?search=…&status=…&owner_id=…&sort=…&dir=…&page=…], #/keys/<id>, #/owners, #/settings, #/proxy, #/audit, #/audit/<target id>. */
 export type Route =
   | { page: 'overview' }
   | { page: 'requests'; keyId?: string }
@@ -24,6 +24,7 @@ function parseKeyListQuery(params: URLSearchParams): KeyListQuery {
   const query: KeyListQuery = {
     search: params.get('search') || undefined,
     status: oneOf(KEY_STATUSES, params.get('status')),
+    owner_id: params.get('owner_id') || undefined,
     sort: oneOf(KEY_SORTS, params.get('sort')),
     dir: oneOf<SortDir>(['asc', 'desc'], params.get('dir')),
     page: Number.isSafeInteger(page) && page > 1 ? page : undefined,
@@ -33,7 +34,7 @@ function parseKeyListQuery(params: URLSearchParams): KeyListQuery {
 
 function keyListHash(query: KeyListQuery = {}): string {
   const params = new URLSearchParams();
-  for (const name of ['search', 'status', 'sort', 'dir', 'page'] as const) {
+  for (const name of ['search', 'status', 'owner_id', 'sort', 'dir', 'page'] as const) {
     const value = query[name];
     if (value !== undefined && value !== '' && !(name === 'page' && value === 1)) params.set(name, String(value));
   }
