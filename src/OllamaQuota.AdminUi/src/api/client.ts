@@ -154,6 +154,7 @@ export function createApi(password: string) {
     listKeys: async (query: KeyListQuery, pageSize: number, signal?: AbortSignal): Promise<KeyListPage> => {
       const res = await send(password, 'GET', `/api/api-keys${keyListQuery(query, pageSize)}`, { signal });
       const items = (await res.json()) as ApiKey[];
+      // The Admin always counts the matches; without its header, this page is taken for the whole list.
       return { items, total: Number(res.headers.get('X-Total-Count') ?? items.length) };
     },
     getKey: (keyId: string, signal?: AbortSignal) => r<ApiKey>('GET', `/api/api-keys/${id(keyId)}`, { signal }),
