@@ -28,6 +28,7 @@ public static class ApiKeysApi
     {
         var keys = api.MapGroup("/api-keys").WithTags("API keys");
         keys.MapGet("/", ListKeys).WithName("ListApiKeys");
+        keys.MapGet("/{id:guid}", GetKey).WithName("GetApiKey");
         keys.MapPost("/", CreateKey).WithName("CreateApiKey");
         keys.MapPut("/{id:guid}/deactivate", DeactivateKey).WithName("DeactivateApiKey");
         keys.MapPatch("/{id:guid}/quota", UpdateQuota).WithName("UpdateApiKeyQuota");
@@ -43,10 +44,12 @@ public static class ApiKeysApi
     /// <param name="status">active, deactivated, expired or deleted.</param>
     /// <param name="sort">created (the default), name, prefix or expires; <paramref name="dir"/> asc or desc.</param>
     /// <param name="includeDeleted">Deleted keys are left out unless asked for (or <paramref name="status"/> is deleted).</param>
+    /// <param name="ownerId">Only the keys this owner holds.</param>
     public static async Task<Results<Ok<List<ApiKeyResponse>>, ValidationProblem>> ListKeys(
         string? search, string? status, string? sort, string? dir, int? offset, int? limit, HttpResponse response,
         IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken,
-        [FromQuery(Name = "include_deleted")] bool includeDeleted = false)
+        [FromQuery(Name = "include_deleted")] bool includeDeleted = false,
+        [FromQuery(Name = "owner_id")] Guid? ownerId = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (status is not (null or "" or "active" or "deactivated" or "expired" or "deleted"))
@@ -82,6 +85,11 @@ public static class ApiKeysApi
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = calendar.UtcNow;
         var matches = db.ApiKeys.AsNoTracking().Include(k => k.Owner).Where(k => includeDeleted || status == "deleted" || k.DeletedAt == null);
+        if (ownerId is { } owner)
+        {
+            matches = matches.Where(k => k.OwnerId == owner);
+        }
+
         if (search?.Trim().ToLowerInvariant() is { Length: > 0 } part)
         {
             matches = matches.Where(k => k.Name.ToLower().Contains(part) || k.KeyPrefix.ToLower().Contains(part));
@@ -115,6 +123,15 @@ public static class ApiKeysApi
         // Usage of the listed keys only: a page of 100,000 keys sums the roll-ups of its own.
         var activities = await activity.ReadAsync(db, limit is null ? null : [.. keys.Select(k => k.Id)], cancellationToken);
         return TypedResults.Ok(keys.Select(k => ApiKeyResponse.From(k, activities.GetValueOrDefault(k.Id, KeyActivity.None), now)).ToList());
+    }
+
+    /// <summary>One key with its usage and requests in flight, deleted ones too (the audit log links to them).</summary>
+    public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> GetKey(
+        Guid id, IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyActivityReader activity, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.AsNoTracking().Include(k => k.Owner).FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        return key is null ? NotFound(id) : TypedResults.Ok(await WithActivityAsync(db, key, calendar, activity, cancellationToken));
     }
 
     public static async Task<Results<Created<ApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateKey(

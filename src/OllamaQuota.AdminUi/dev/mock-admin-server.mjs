@@ -2,10 +2,12 @@
 // Serves dist/ and answers /api/* with canned, in-memory data so the UI can be
 // looked at (and screenshotted) without the .NET backend.
 //   node dev/mock-admin-server.mjs [port]     (password: "admin")
+//   MOCK_KEYS=100000 node dev/mock-admin-server.mjs   adds that many idle keys, to look at the key list at scale
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { listKeys } from './key-list.mjs';
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 8001);
 const PASSWORD = process.env.ADMIN_PASSWORD ?? 'admin';
@@ -39,6 +41,7 @@ const keys = [
   key('bob-test', { created_at: iso(now - 90 * day), status: 'deactivated', deactivated_at: iso(now - 20 * day), daily_tokens: 10000 }),
   key('hackathon', { created_at: iso(now - 70 * day), status: 'expired', expires_at: iso(now - 5 * day), monthly_tokens: 500000, usage: { today: usage(0, 0, 0), month: usage(41, 9000, 5200) } }),
 ];
+for (let i = 1; i <= Number(process.env.MOCK_KEYS ?? 0); i++) keys.push(key(`load-${String(i).padStart(6, '0')}`, { created_at: iso(now - 100 * day - i * 60_000) }));
 // The audit log, newest last; each entry keeps only the fields that changed, as the Admin does.
 const audit = [];
 const auditFields = (k) => { const { id, usage, key: _secret, ...rest } = k; return rest; };
@@ -154,8 +157,8 @@ const csvCell = (v) => {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
-const send = (res, status, body, type = 'application/json') => {
-  res.writeHead(status, { 'Content-Type': type });
+const send = (res, status, body, type = 'application/json', headers = {}) => {
+  res.writeHead(status, { 'Content-Type': type, ...headers });
   res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
 };
 const problem = (res, status, title, detail, errors) =>
@@ -207,7 +210,8 @@ async function api(req, res, url) {
     return send(res, 200, [cols.join(','), ...lines, ''].join('\r\n'), 'text/csv; charset=utf-8');
   }
   if (p === '/api/api-keys' && req.method === 'GET') {
-    return send(res, 200, url.searchParams.get('include_deleted') === 'true' ? keys : keys.filter((k) => k.status !== 'deleted'));
+    const { items, total } = listKeys(keys, url.searchParams);
+    return send(res, 200, items, 'application/json', { 'X-Total-Count': String(total) });
   }
   if (p === '/api/api-keys' && req.method === 'POST') {
     const b = await readBody(req);

@@ -61,6 +61,7 @@ const CHECKS = [
   { id: 'delete', title: 'm. delete from the key page; the proxy refuses it within 2 s; the list hides it, the deleted filter shows it', needs: ['rotate-revoke'] },
   { id: 'audit', title: 'n. audit page: every change to the key, newest first, before → after, no secret anywhere', needs: ['delete'] },
   { id: 'settings', title: 'i. settings: test connection shows the fake\'s version; the model list is the fake\'s', needs: ['login'] },
+  { id: 'key-pages', title: 'o. 55 more keys: searched and paged by 50 on the server with the total; reload keeps the page, back the one before', needs: ['login'] },
   { id: 'browser-clean', title: 'no uncaught page errors; the plaintext key never reached the console', needs: ['login'] },
 ];
 
@@ -102,6 +103,7 @@ async function main() {
     await check('delete', stepDelete);
     await check('audit', stepAudit);
     await check('settings', stepSettings);
+    await check('key-pages', stepKeyPages);
     await check('browser-clean', stepBrowserClean);
   } catch (e) {
     console.error(`!! unexpected error: ${e.stack ?? e}`);
@@ -451,8 +453,7 @@ async function stepUsageInTable() {
 
   const tokens = tid('usage-today-tokens', row);
   const used = await tokens.getAttribute('data-used');
-  const api = await adminApi('GET', '/api/api-keys');
-  const apiKey = api.body.find?.((k) => k.id === ctx.keyId);
+  const apiKey = (await adminApi('GET', `/api/api-keys/${ctx.keyId}`)).body;
   assertEq(used, String(EXPECTED_TOKENS),
     `usage-today-tokens data-used (the fake reported ${EXPECTED_TOKENS} = prompt+eval counts; Admin API says today=${JSON.stringify(apiKey?.usage?.today)})`);
   const text = await tid('usage-value', tokens).innerText();
@@ -657,8 +658,8 @@ async function stepEditQuota() {
   const text = (await tid('usage-value', tid('usage-today-tokens', row)).innerText()).replace(/[,.\s\u202f]/g, '');
   assert(text.endsWith(`/${NEW_DAILY_TOKENS}`), `usage-today-tokens shows "${text}"`);
   assertEq(await tid('usage-today-requests', row).getAttribute('data-limit'), String(DAILY_REQUESTS), 'daily_requests unchanged');
-  const api = await adminApi('GET', '/api/api-keys');
-  assertEq(api.body.find?.((k) => k.id === ctx.keyId)?.daily_tokens, NEW_DAILY_TOKENS, 'Admin API daily_tokens after the edit');
+  const api = await adminApi('GET', `/api/api-keys/${ctx.keyId}`);
+  assertEq(api.body.daily_tokens, NEW_DAILY_TOKENS, 'Admin API daily_tokens after the edit');
 }
 
 async function stepDeactivate() {
@@ -758,8 +759,7 @@ async function stepRotate() {
   assertEq(oldKey.status, 200, `the replaced key within its grace period:\n${describe('/api/chat', oldKey)}\n`);
   const newKey = await proxyPost('/api/chat', CHAT, ctx.firstRotated);
   assertEq(newKey.status, 200, `the new key:\n${describe('/api/chat', newKey)}\n`);
-  const api = await adminApi('GET', '/api/api-keys');
-  const key = api.body.find((k) => k.id === ctx.keyId);
+  const key = (await adminApi('GET', `/api/api-keys/${ctx.keyId}`)).body;
   assertEq(key?.daily_tokens, NEW_DAILY_TOKENS, 'daily_tokens after rotation');
   const graceHours = (Date.parse(key.previous_key_expires_at) - Date.now()) / 3_600_000;
   assert(graceHours > 23.9 && graceHours <= 24, `the grace period ends in ${graceHours} h, not 24`);
@@ -798,8 +798,7 @@ async function stepDelete() {
   // The usage stays: the events of the key are still counted in the Admin's answer.
   let used = null;
   await poll(5000, async () => {
-    const api = await adminApi('GET', '/api/api-keys?include_deleted=true');
-    used = api.body.find((k) => k.id === ctx.keyId)?.usage.today.requests;
+    used = (await adminApi('GET', `/api/api-keys/${ctx.keyId}`)).body.usage?.today.requests;
     return used >= 6;
   }, () => `the deleted key's usage today is ${used} requests (want at least 6)`);
 }
@@ -860,6 +859,38 @@ async function stepSettings() {
   const text = await result.innerText();
   assert(kind === 'ok', `test-connection-result is "${kind}": ${text}`);
   assert(text.includes(FAKE_VERSION), `test-connection-result does not show ${FAKE_VERSION}: "${text}"`);
+}
+
+// More keys than fit a page: the table asks the server for 50 at a time, searched, with the total of matches; the page
+// survives a reload, and back goes to the one before.
+async function stepKeyPages() {
+  const { page } = ctx;
+  const batch = `e2e-page-${crypto.randomBytes(3).toString('hex')}`;
+  for (let i = 0; i < 55; i++) await adminApi('POST', '/api/api-keys', { name: `${batch}-${String(i).padStart(2, '0')}` });
+  await tid('nav-keys').click();
+  await tid('keys-table').waitFor();
+
+  const searched = page.waitForRequest((r) => new URL(r.url()).searchParams.get('search') === batch);
+  await tid('keys-search').fill(batch);
+  assertEq(new URL((await searched).url()).searchParams.get('limit'), '50', 'limit of the searched key list');
+  const count = async () => (await tid('keys-count').innerText()).replace(/\D+/g, ' ').trim();
+  const showing = async (want, when) =>
+    poll(5000, async () => (await count()) === want, async () => `keys-count ${when} reads "${await count()}" (want the numbers ${want})`);
+  await showing('1 50 55', 'after the search');
+  assertEq(await tid('key-row').count(), 50, 'rows on the first page');
+
+  await tid('keys-next').click();
+  await showing('51 55 55', 'on the second page');
+  assertEq(await tid('key-row').count(), 5, 'rows on the second page');
+  assert(page.url().includes('page=2'), `the URL ${page.url()} does not name the page`);
+  await shot('keys-second-page');
+
+  await page.reload();
+  await tid('keys-table').waitFor();
+  await showing('51 55 55', 'after a reload');
+  assertEq(await tid('keys-search').inputValue(), batch, 'keys-search after a reload');
+  await page.goBack();
+  await showing('1 50 55', 'after going back');
 }
 
 async function stepBrowserClean() {

@@ -6,7 +6,6 @@ import { LanguageSelect } from './components/LanguageSelect';
 import { Logo } from './components/Logo';
 import { I18nProvider, useI18n, type Lang, type MessageKey } from './i18n';
 import { KeysPage } from './keys/KeysPage';
-import { KeysProvider } from './keys/KeysContext';
 import { LoginPage } from './pages/LoginPage';
 import { OwnersPage } from './owners/OwnersPage';
 import { ProxyInfoPage } from './proxy/ProxyInfoPage';
@@ -35,6 +34,8 @@ function Shell() {
   const mainRef = useRef<HTMLElement>(null);
   const first = useRef(true);
   const section = route.page === 'key' ? 'keys' : route.page;
+  // The key list's search, sort and page live in its URL: changing them stays on the page.
+  const pageId = route.page === 'keys' ? 'keys' : hrefFor(route);
 
   // Move focus to the new page so keyboard and screen-reader users start at its top.
   useEffect(() => {
@@ -44,7 +45,7 @@ function Shell() {
     }
     mainRef.current?.focus();
     window.scrollTo?.(0, 0);
-  }, [route]);
+  }, [pageId]);
 
   useEffect(() => {
     const item = NAV.find((n) => n.page === section);
@@ -97,7 +98,7 @@ function Shell() {
             <RequestLogPage keyId={route.keyId} />
           </Suspense>
         )}
-        {route.page === 'keys' && <KeysPage />}
+        {route.page === 'keys' && <KeysPage query={route.query ?? {}} />}
         {route.page === 'key' && (
           <Suspense fallback={<Loading />}>
             <KeyDetailPage id={route.id} />
@@ -115,11 +116,7 @@ function Shell() {
 function Root() {
   const { password } = useAuth();
   if (!password) return <LoginPage />;
-  return (
-    <KeysProvider>
-      <Shell />
-    </KeysProvider>
-  );
+  return <Shell />;
 }
 
 export function App({ lang }: { lang?: Lang }) {

@@ -10,7 +10,7 @@ public sealed class ApiKeysListSqliteTests() : ApiKeysListTests(DatabaseKind.Sql
 
 public sealed class ApiKeysListPostgresTests() : ApiKeysListTests(DatabaseKind.PostgreSql);
 
-/// <summary>The keys list searched, filtered, sorted and paged in the database, with the total in X-Total-Count.</summary>
+/// <summary>The keys list searched, filtered, sorted and paged in the database, with the total in X-Total-Count; one key by id.</summary>
 public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
 {
     private AdminHost _admin = null!;
@@ -80,6 +80,43 @@ public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Equal(["Echo-team", "delta", "Bravo", "alpha", "Charlie"], await ListAsync(""));
     }
 
+    [Fact]
+    public async Task ListKeys_OwnerFilter_ListsOnlyThatOwnersKeysAndCountsThem()
+    {
+        var created = await _admin.Client.PostAsJsonAsync("/api/owners", new { name = "Team" });
+        var owner = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        foreach (var key in new[] { _ids[0], _ids[2] })
+        {
+            (await _admin.Client.PutAsJsonAsync($"/api/api-keys/{key}/owner", new { owner_id = owner })).EnsureSuccessStatusCode();
+        }
+
+        var page = await _admin.Client.GetAsync($"/api/api-keys?owner_id={owner}&sort=name&limit=1");
+
+        Assert.Equal("2", page.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(["Bravo"], Names(await page.Content.ReadFromJsonAsync<JsonElement>()));
+        Assert.Equal(["Bravo", "Charlie"], await ListAsync($"owner_id={owner}&sort=name"));
+    }
+
+    [Fact]
+    public async Task GetKey_DeletedKey_ReturnsItWithItsUsage()
+    {
+        (await _admin.Client.DeleteAsync($"/api/api-keys/{_ids[1]}")).EnsureSuccessStatusCode();
+
+        var key = await _admin.Client.GetFromJsonAsync<JsonElement>($"/api/api-keys/{_ids[1]}");
+
+        Assert.Equal("alpha", key.GetProperty("name").GetString());
+        Assert.Equal("deleted", key.GetProperty("status").GetString());
+        Assert.Equal(3, key.GetProperty("usage").GetProperty("month").GetProperty("requests").GetInt64());
+    }
+
+    [Fact]
+    public async Task GetKey_UnknownId_Returns404()
+    {
+        var response = await _admin.Client.GetAsync($"/api/api-keys/{Guid.NewGuid()}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("limit=0")]
     [InlineData("limit=1001")]
@@ -87,6 +124,7 @@ public abstract class ApiKeysListTests(DatabaseKind kind) : IAsyncLifetime
     [InlineData("sort=usage")]
     [InlineData("dir=up")]
     [InlineData("status=gone")]
+    [InlineData("owner_id=team")]
     public async Task ListKeys_BadQuery_Returns400(string query)
     {
         var response = await _admin.Client.GetAsync($"/api/api-keys?{query}");

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { CreatedApiKey } from '../api/types';
-import { makeKey, mockApi, problem, renderApp } from '../test/helpers';
+import { keyRoutes, makeKey, mockApi, problem, renderApp } from '../test/helpers';
 
 const PLAINTEXT = 'sk-AbCdEf12ThisIsTheSecretPartOfTheKey';
 
@@ -12,9 +12,14 @@ function created(body: Record<string, unknown>): CreatedApiKey {
 
 describe('create key', () => {
   it('creates a key, shows the plaintext once with a warning, and copies it', async () => {
+    const keys = [makeKey({ name: 'existing' })];
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: [makeKey({ name: 'existing' })] },
-      'POST /api/api-keys': (call) => ({ status: 201, body: created(call.body as Record<string, unknown>) }),
+      ...keyRoutes(keys),
+      'POST /api/api-keys': (call) => {
+        const { key: plaintext, ...stored } = created(call.body as Record<string, unknown>);
+        keys.push(stored);
+        return { status: 201, body: { ...stored, key: plaintext } };
+      },
     });
     const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m));
     const user = userEvent.setup();
@@ -51,9 +56,8 @@ describe('create key', () => {
     expect(writeText).toHaveBeenCalledWith(PLAINTEXT);
     expect(within(shown).getByTestId('copy-key-button')).toHaveTextContent('Copied');
 
-    // The new key is in the table, without its plaintext.
-    const row = screen.getAllByTestId('key-row').find((r) => r.getAttribute('data-key-name') === 'open-webui');
-    expect(row).toBeDefined();
+    // The new key is in the table (the list loaded again), without its plaintext.
+    await waitFor(() => expect(screen.getAllByTestId('key-row').map((r) => r.getAttribute('data-key-name'))).toContain('open-webui'));
 
     await user.click(within(shown).getByRole('button', { name: 'I have copied the key' }));
     expect(screen.queryByRole('dialog')).toBeNull();
@@ -67,7 +71,7 @@ describe('create key', () => {
   });
 
   it('validates the name and the limits before sending', async () => {
-    const { calls } = mockApi({ 'GET /api/api-keys': { body: [] } });
+    const { calls } = mockApi({ ...keyRoutes([]) });
     const user = userEvent.setup();
     renderApp();
     await user.click(await screen.findByTestId('create-key-button'));
@@ -84,7 +88,7 @@ describe('create key', () => {
 
   it('shows server field errors next to the fields and the detail on top', async () => {
     mockApi({
-      'GET /api/api-keys': { body: [] },
+      ...keyRoutes([]),
       'POST /api/api-keys': problem(400, 'Validation failed', 'One or more fields are invalid.', {
         Name: ['A key with this name already exists.'],
         DailyTokens: ['Must be at most 1000000000.'],
@@ -108,7 +112,7 @@ describe('create key', () => {
   });
 
   it('closes with Escape and traps Tab inside the dialog', async () => {
-    mockApi({ 'GET /api/api-keys': { body: [] } });
+    mockApi({ ...keyRoutes([]) });
     const user = userEvent.setup();
     renderApp();
     await user.click(await screen.findByTestId('create-key-button'));
@@ -131,7 +135,7 @@ describe('create key', () => {
 
   it('sends the allowed models, one per line, without blanks or spaces', async () => {
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: [] },
+      ...keyRoutes([]),
       'POST /api/api-keys': (call) => ({ status: 201, body: created(call.body as Record<string, unknown>) }),
     });
     const user = userEvent.setup();

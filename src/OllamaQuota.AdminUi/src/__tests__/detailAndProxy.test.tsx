@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 describe('key detail', () => {
   // The page (and recharts) is lazy-loaded; load it once up front so the tests don't time out on the import.
@@ -11,7 +11,7 @@ describe('key detail', () => {
 
   it('shows the key, its usage and both charts with totals by model', async () => {
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'GET /api/api-keys/id-alpha/usage/daily': {
         body: [
           { day: '2026-11-20', model: 'llama3', requests: 10, prompt_tokens: 1000, completion_tokens: 500 },
@@ -40,7 +40,7 @@ describe('key detail', () => {
 
   it('switches the chart metric', async () => {
     mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'GET /api/api-keys/id-alpha/usage/daily': { body: [{ day: '2026-11-20', model: 'm', requests: 1, prompt_tokens: 1, completion_tokens: 1 }] },
       'GET /api/api-keys/id-alpha/usage/monthly': { body: [] },
     });
@@ -54,7 +54,7 @@ describe('key detail', () => {
 
   it('shows usage errors and an unknown key', async () => {
     mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'GET /api/api-keys/id-alpha/usage/daily': problem(500, 'Internal Server Error', 'Usage store offline.'),
       'GET /api/api-keys/id-alpha/usage/monthly': { body: [] },
     });
@@ -69,7 +69,7 @@ describe('key detail', () => {
 describe('proxy info', () => {
   it('shows the endpoints and copyable examples built from the base URL', async () => {
     mockApi({
-      'GET /api/api-keys': { body: [] },
+      ...keyRoutes([]),
       'GET /api/settings': { body: { ollama_url: 'http://o:11434', default_model: 'qwen2.5:7b' } },
       'GET /api/proxy-info': {
         body: { base_url: 'http://gw:8000', openai_base_url: 'http://gw:8000/v1', examples: { curl: 'curl http://gw:8000/api/tags' } },
@@ -102,7 +102,7 @@ describe('proxy info', () => {
   });
 
   it('shows an error with retry', async () => {
-    mockApi({ 'GET /api/api-keys': { body: [] }, 'GET /api/settings': { body: { ollama_url: '', default_model: '' } }, 'GET /api/proxy-info': problem(500, 'Boom') });
+    mockApi({ ...keyRoutes([]), 'GET /api/settings': { body: { ollama_url: '', default_model: '' } }, 'GET /api/proxy-info': problem(500, 'Boom') });
     renderApp({ hash: '#/proxy' });
     expect(await screen.findByTestId('proxy-error')).toHaveTextContent('Boom');
   });

@@ -2,7 +2,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, formatGpuSeconds, lastDays } from '../lib/usage';
-import { mockApi, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, mockApi, renderApp, sampleKeys } from '../test/helpers';
 
 const rowOf = (name: string) => {
   const row = screen.getAllByTestId('key-row').find((r) => r.getAttribute('data-key-name') === name);
@@ -39,7 +39,7 @@ describe('GPU time', () => {
   });
 
   it('shows GPU time per key today and this month beside the tokens', async () => {
-    mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+    mockApi({ ...keyRoutes(sampleKeys()) });
     renderApp();
     await screen.findByTestId('keys-table');
 
@@ -57,7 +57,7 @@ describe('GPU time', () => {
   });
 
   it('shows GPU time in German', async () => {
-    mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+    mockApi({ ...keyRoutes(sampleKeys()) });
     renderApp({ lang: 'de' });
     await screen.findByTestId('keys-table');
 
@@ -66,7 +66,7 @@ describe('GPU time', () => {
 
   it('shows GPU time per model on the key page and charts it', async () => {
     mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'GET /api/api-keys/id-alpha/usage/daily': {
         body: [
           { day: '2026-11-20', model: 'llama3', requests: 10, prompt_tokens: 1000, completion_tokens: 500, gpu_seconds: 30, timed_requests: 10 },

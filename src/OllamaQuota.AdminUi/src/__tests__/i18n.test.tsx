@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { de } from '../i18n/de';
 import { en } from '../i18n/en';
 import { initialLang } from '../i18n';
-import { mockApi, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, mockApi, renderApp, sampleKeys } from '../test/helpers';
 
 describe('i18n', () => {
   afterEach(() => vi.unstubAllGlobals());
@@ -25,7 +25,7 @@ describe('i18n', () => {
   });
 
   it('switches language, updates texts and number formats, and remembers the choice', async () => {
-    mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+    mockApi({ ...keyRoutes(sampleKeys()) });
     const user = userEvent.setup();
     renderApp({ lang: 'en' });
     await screen.findByTestId('keys-table');

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { ApiKey, QuotaPatch } from '../api/types';
-import { mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 const rowOf = (name: string) =>
   screen.getAllByTestId('key-row').find((r) => r.getAttribute('data-key-name') === name)!;
@@ -11,7 +11,7 @@ describe('edit quota', () => {
   it('sends PATCH with null for cleared limits and updates the row in place', async () => {
     const keys = sampleKeys();
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: keys },
+      ...keyRoutes(keys),
       'PATCH /api/api-keys/id-alpha/quota': (call) => ({ body: { ...keys[0], ...(call.body as Partial<ApiKey>) } }),
     });
     const user = userEvent.setup();
@@ -44,7 +44,7 @@ describe('edit quota', () => {
     });
 
     // No reload: the row shows the server's answer.
-    expect(calls.filter((c) => c.method === 'GET' && c.path === '/api/api-keys')).toHaveLength(1);
+    expect(calls.filter((c) => c.method === 'GET' && c.path.startsWith('/api/api-keys?'))).toHaveLength(1);
     const row = within(rowOf('alpha'));
     expect(row.getByTestId('usage-today-tokens')).toHaveTextContent('500 / unlimited');
     expect(row.getByTestId('usage-month-tokens')).toHaveTextContent('9,000 / 20,000');
@@ -53,7 +53,7 @@ describe('edit quota', () => {
 
   it('rejects a non-number and shows server errors', async () => {
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'PATCH /api/api-keys/id-alpha/quota': problem(400, 'Bad Request', 'Invalid quota.', { daily_requests: ['Too large.'] }),
     });
     const user = userEvent.setup();
@@ -77,7 +77,7 @@ describe('edit quota', () => {
 
 describe('deactivate', () => {
   it('asks for confirmation; Cancel and Escape send nothing', async () => {
-    const { calls } = mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+    const { calls } = mockApi({ ...keyRoutes(sampleKeys()) });
     const user = userEvent.setup();
     renderApp();
     await screen.findByTestId('keys-table');
@@ -102,7 +102,7 @@ describe('deactivate', () => {
   it('deactivates after confirmation and updates the row without a reload', async () => {
     const keys = sampleKeys();
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: keys },
+      ...keyRoutes(keys),
       'PUT /api/api-keys/id-bravo/deactivate': {
         body: { ...keys[1], status: 'deactivated', deactivated_at: '2026-11-22T12:00:00Z' },
       },
@@ -119,12 +119,12 @@ describe('deactivate', () => {
     expect(rowOf('bravo')).toHaveAttribute('data-status', 'deactivated');
     expect(within(rowOf('bravo')).getByTestId('key-status')).toHaveTextContent('deactivated');
     expect(within(rowOf('bravo')).queryByTestId('deactivate-button')).toBeNull();
-    expect(calls.filter((c) => c.method === 'GET' && c.path === '/api/api-keys')).toHaveLength(1);
+    expect(calls.filter((c) => c.method === 'GET' && c.path.startsWith('/api/api-keys?'))).toHaveLength(1);
   });
 
   it('keeps the dialog open and shows the error when deactivation fails', async () => {
     mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'PUT /api/api-keys/id-bravo/deactivate': problem(404, 'Not Found', 'The key does not exist.'),
     });
     const user = userEvent.setup();
@@ -142,7 +142,7 @@ describe('allowed models', () => {
     keys[0] = { ...keys[0], allowed_models: ['llama3'] };
     let attempt = 0;
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: keys },
+      ...keyRoutes(keys),
       'PATCH /api/api-keys/id-alpha/quota': (call) =>
         ++attempt === 1
           ? problem(400, 'Bad Request', 'The quota was not changed.', { allowed_models: ["entry 2 ('bad name') must be an Ollama model name"] })

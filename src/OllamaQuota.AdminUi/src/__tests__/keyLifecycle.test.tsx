@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { makeKey, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, makeKey, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 const rowOf = (name: string) =>
   screen.getAllByTestId('key-row').find((r) => r.getAttribute('data-key-name') === name)!;
@@ -10,7 +10,7 @@ describe('rotate', () => {
   it('sends the grace period, shows the new key once with the old one’s end, and keeps the key in its row', async () => {
     const keys = sampleKeys();
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: keys },
+      ...keyRoutes(keys),
       'POST /api/api-keys/id-alpha/rotate': {
         body: {
           ...keys[0],
@@ -49,7 +49,7 @@ describe('rotate', () => {
 
   it('refuses a grace period that is not a whole number of hours up to 720, and shows the server’s word', async () => {
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
       'POST /api/api-keys/id-alpha/rotate': problem(400, 'The key was not rotated.', undefined, { grace_hours: ['must be a whole number of hours'] }),
     });
     const user = userEvent.setup();
@@ -76,7 +76,7 @@ describe('rotate', () => {
 
   it('warns that rotating again ends a running grace period', async () => {
     const keys = [makeKey({ name: 'alpha', previous_key_prefix: 'sk-oldoldol', previous_key_expires_at: '2999-01-01T00:00:00Z' })];
-    mockApi({ 'GET /api/api-keys': { body: keys } });
+    mockApi({ ...keyRoutes(keys) });
     const user = userEvent.setup();
     renderApp();
     await screen.findByTestId('keys-table');
@@ -91,7 +91,7 @@ describe('reactivate and delete', () => {
   it('reactivates a deactivated key after confirmation', async () => {
     const keys = sampleKeys();
     const { calls } = mockApi({
-      'GET /api/api-keys': { body: keys },
+      ...keyRoutes(keys),
       'POST /api/api-keys/id-charlie/reactivate': { body: { ...keys[2], status: 'active', deactivated_at: null } },
     });
     const user = userEvent.setup();
@@ -111,13 +111,11 @@ describe('reactivate and delete', () => {
 
   it('deletes a key from its page; it leaves the list and shows again under the deleted filter', async () => {
     const keys = sampleKeys();
-    const deleted = { ...keys[1], status: 'deleted' as const, deleted_at: '2026-11-22T12:00:00Z' };
     const { calls } = mockApi({
-      'GET /api/api-keys?include_deleted=true': { body: [...keys.filter((k) => k.id !== 'id-bravo'), deleted] },
-      'GET /api/api-keys': { body: keys },
+      ...keyRoutes(keys),
       'GET /api/api-keys/id-bravo/usage/daily': { body: [] },
       'GET /api/api-keys/id-bravo/usage/monthly': { body: [] },
-      'DELETE /api/api-keys/id-bravo': { body: deleted },
+      'DELETE /api/api-keys/id-bravo': () => ({ body: Object.assign(keys[1], { status: 'deleted', deleted_at: '2026-11-22T12:00:00Z' }) }),
     });
     const user = userEvent.setup();
     renderApp({ hash: '#/keys/id-bravo' });
@@ -138,12 +136,12 @@ describe('reactivate and delete', () => {
     expect(screen.getAllByTestId('key-row').map((r) => r.getAttribute('data-key-name'))).not.toContain('bravo');
     await user.selectOptions(screen.getByTestId('keys-status-filter'), 'deleted');
     await waitFor(() => expect(screen.getAllByTestId('key-row').map((r) => r.getAttribute('data-key-name'))).toEqual(['bravo']));
-    expect(calls.some((c) => c.path === '/api/api-keys?include_deleted=true')).toBe(true);
+    expect(calls.some((c) => c.path.startsWith('/api/api-keys?status=deleted'))).toBe(true);
   });
 
   it('offers the deleted keys when every key is deleted', async () => {
     const gone = makeKey({ name: 'gone', status: 'deleted', deleted_at: '2026-11-20T10:00:00Z' });
-    mockApi({ 'GET /api/api-keys?include_deleted=true': { body: [gone] }, 'GET /api/api-keys': { body: [] } });
+    mockApi(keyRoutes([gone]));
     const user = userEvent.setup();
     renderApp();
     await screen.findByTestId('keys-empty');

@@ -1,7 +1,7 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { makeKey, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, makeKey, makeOwner, type Call, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 const rowOf = (name: string) => {
   const row = screen.getAllByTestId('key-row').find((r) => r.getAttribute('data-key-name') === name);
@@ -9,10 +9,11 @@ const rowOf = (name: string) => {
   return row;
 };
 const names = () => screen.getAllByTestId('key-row').map((r) => r.getAttribute('data-key-name'));
+const lastListCall = (calls: Call[]) => calls.filter((c) => c.method === 'GET' && c.path.startsWith('/api/api-keys?')).at(-1)?.path;
 
 describe('keys table', () => {
   it('renders every key with status, dates and usage bars', async () => {
-    mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+    mockApi({ ...keyRoutes(sampleKeys()) });
     renderApp();
     await screen.findByTestId('keys-table');
     expect(screen.getAllByTestId('key-row')).toHaveLength(4);
@@ -50,32 +51,40 @@ describe('keys table', () => {
     expect(within(rowOf('charlie')).queryByTestId('edit-quota-button')).toBeNull();
   });
 
-  it('filters by name or prefix and by status', async () => {
-    mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+  it('searches by name or prefix and filters by status on the server, keeping both in the URL', async () => {
+    const { calls } = mockApi(keyRoutes(sampleKeys()));
     const user = userEvent.setup();
     renderApp();
     await screen.findByTestId('keys-table');
+    expect(screen.getByTestId('keys-count')).toHaveTextContent('1–4 of 4 keys');
 
     await user.type(screen.getByTestId('keys-search'), 'BRA');
-    expect(names()).toEqual(['bravo']);
-    expect(screen.getByTestId('keys-count')).toHaveTextContent('1 of 4 keys');
+    await waitFor(() => expect(names()).toEqual(['bravo']));
+    expect(screen.getByTestId('keys-count')).toHaveTextContent('1–1 of 1 keys');
+    expect(lastListCall(calls)).toBe('/api/api-keys?search=BRA&limit=50&offset=0');
+    expect(window.location.hash).toBe('#/keys?search=BRA');
+    // The page stays, and so does the focus in the search box.
+    expect(screen.getByTestId('keys-search')).toHaveFocus();
 
     await user.clear(screen.getByTestId('keys-search'));
     await user.type(screen.getByTestId('keys-search'), 'sk-delt');
-    expect(names()).toEqual(['delta']);
+    await waitFor(() => expect(names()).toEqual(['delta']));
 
     await user.clear(screen.getByTestId('keys-search'));
     await user.selectOptions(screen.getByTestId('keys-status-filter'), 'deactivated');
-    expect(names()).toEqual(['charlie']);
+    await waitFor(() => expect(names()).toEqual(['charlie']));
+    expect(window.location.hash).toBe('#/keys?status=deactivated');
 
     await user.type(screen.getByTestId('keys-search'), 'zzz');
-    expect(screen.getByTestId('keys-no-match')).toBeInTheDocument();
+    expect(await screen.findByTestId('keys-no-match')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Clear filter' }));
-    expect(names()).toHaveLength(4);
+    await waitFor(() => expect(names()).toHaveLength(4));
+    expect(screen.getByTestId('keys-search')).toHaveValue('');
+    expect(screen.getByTestId('keys-status-filter')).toHaveValue('all');
   });
 
-  it('sorts by column, toggling direction, and marks the sorted header', async () => {
-    mockApi({ 'GET /api/api-keys': { body: sampleKeys() } });
+  it('sorts by the columns the server sorts by, toggling direction, and marks the sorted header', async () => {
+    const { calls } = mockApi(keyRoutes(sampleKeys()));
     const user = userEvent.setup();
     renderApp();
     await screen.findByTestId('keys-table');
@@ -84,24 +93,82 @@ describe('keys table', () => {
     expect(names()).toEqual(['bravo', 'alpha', 'charlie', 'delta']);
 
     await user.click(screen.getByTestId('sort-name'));
-    expect(names()).toEqual(['alpha', 'bravo', 'charlie', 'delta']);
+    await waitFor(() => expect(names()).toEqual(['alpha', 'bravo', 'charlie', 'delta']));
     expect(screen.getByTestId('sort-name').closest('th')).toHaveAttribute('aria-sort', 'ascending');
+    expect(lastListCall(calls)).toBe('/api/api-keys?sort=name&dir=asc&limit=50&offset=0');
 
     await user.click(screen.getByTestId('sort-name'));
-    expect(names()).toEqual(['delta', 'charlie', 'bravo', 'alpha']);
+    await waitFor(() => expect(names()).toEqual(['delta', 'charlie', 'bravo', 'alpha']));
     expect(screen.getByTestId('sort-name').closest('th')).toHaveAttribute('aria-sort', 'descending');
 
+    // Latest expiry first; keys that never expire come last either way.
     await user.click(screen.getByTestId('sort-expires'));
-    // Descending: "never" after every date sorts first.
-    expect(names().slice(2)).toEqual(['bravo', 'delta']);
+    await waitFor(() => expect(names()).toEqual(['bravo', 'delta', 'alpha', 'charlie']));
+    expect(window.location.hash).toBe('#/keys?sort=expires&dir=desc');
 
-    // Today's usage, nearest its limit first: bravo 80 %, alpha 50 %.
-    await user.click(screen.getByTestId('sort-today'));
-    expect(names().slice(0, 2)).toEqual(['bravo', 'alpha']);
+    // Usage and in-flight figures are no columns of the database: not sortable.
+    for (const column of ['status', 'inFlight', 'minute', 'hour', 'today', 'month']) expect(screen.queryByTestId(`sort-${column}`)).toBeNull();
+  });
+
+  it('pages by 50 on the server with the total, the page kept in the URL, a new search from the first page', async () => {
+    const many = Array.from({ length: 120 }, (_, i) => makeKey({ name: `k${String(i).padStart(3, '0')}` }));
+    const { calls } = mockApi(keyRoutes(many));
+    const user = userEvent.setup();
+    renderApp({ hash: '#/keys?sort=name' });
+    await screen.findByTestId('keys-table');
+
+    expect(names()).toHaveLength(50);
+    expect(names()[0]).toBe('k000');
+    expect(screen.getByTestId('keys-count')).toHaveTextContent('1–50 of 120 keys');
+    expect(screen.getByTestId('keys-page-of')).toHaveTextContent('Page 1 of 3');
+    expect(screen.getByTestId('keys-prev')).toBeDisabled();
+
+    await user.click(screen.getByTestId('keys-next'));
+    await waitFor(() => expect(names()[0]).toBe('k050'));
+    expect(window.location.hash).toBe('#/keys?sort=name&page=2');
+    expect(screen.getByTestId('keys-count')).toHaveTextContent('51–100 of 120 keys');
+    expect(lastListCall(calls)).toBe('/api/api-keys?sort=name&limit=50&offset=50');
+
+    await user.click(screen.getByTestId('keys-next'));
+    await waitFor(() => expect(names()[0]).toBe('k100'));
+    expect(names()).toHaveLength(20);
+    expect(screen.getByTestId('keys-next')).toBeDisabled();
+
+    // A link (or a reload) to a page opens that page.
+    window.location.hash = '#/keys?sort=name&page=2';
+    await waitFor(() => expect(names()[0]).toBe('k050'));
+    expect(screen.getByTestId('keys-page-of')).toHaveTextContent('Page 2 of 3');
+
+    await user.type(screen.getByTestId('keys-search'), 'k11');
+    await waitFor(() => expect(names()).toEqual(Array.from({ length: 10 }, (_, i) => `k11${i}`)));
+    expect(window.location.hash).toBe('#/keys?search=k11&sort=name');
+    expect(screen.queryByTestId('keys-pager')).toBeNull();
+  });
+
+  it('names a few of an owner’s keys on the owners page and links to all of them, filtered on the server', async () => {
+    const held = Array.from({ length: 7 }, (_, i) => makeKey({ name: `team-${i}`, owner_id: 'owner-Team', owner_name: 'Team' }));
+    const { calls } = mockApi({
+      ...keyRoutes([...held, makeKey({ name: 'solo' }), makeKey({ name: 'other' })]),
+      'GET /api/owners': { body: [makeOwner({ name: 'Team', keys: held.map(({ id, name, key_prefix, status }) => ({ id, name, key_prefix, status })) })] },
+    });
+    const user = userEvent.setup();
+    renderApp({ hash: '#/owners' });
+
+    const keys = within(await screen.findByTestId('owner-keys'));
+    expect(keys.getAllByRole('link')).toHaveLength(6);
+    await user.click(keys.getByTestId('owner-all-keys'));
+    await waitFor(() => expect(names()).toHaveLength(7));
+    expect(window.location.hash).toBe('#/keys?owner_id=owner-Team');
+    expect(lastListCall(calls)).toBe('/api/api-keys?owner_id=owner-Team&limit=50&offset=0');
+    expect(screen.getByTestId('keys-owner-filter')).toHaveTextContent('Owner: Team');
+
+    await user.click(screen.getByTestId('keys-owner-filter-clear'));
+    await waitFor(() => expect(names()).toHaveLength(9));
+    expect(screen.queryByTestId('keys-owner-filter')).toBeNull();
   });
 
   it('shows an empty state when there are no keys', async () => {
-    mockApi({ 'GET /api/api-keys': { body: [] } });
+    mockApi({ ...keyRoutes([]) });
     renderApp();
     expect(await screen.findByTestId('keys-empty')).toHaveTextContent('No API keys yet.');
   });

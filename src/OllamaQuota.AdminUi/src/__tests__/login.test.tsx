@@ -1,13 +1,13 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
+import { keyRoutes, PASSWORD, mockApi, problem, renderApp, sampleKeys } from '../test/helpers';
 
 describe('login', () => {
   it('logs in with the right password and keeps it in sessionStorage only', async () => {
     const { calls } = mockApi({
       'GET /api/settings': { body: { ollama_url: 'http://o:11434', default_model: 'llama3' } },
-      'GET /api/api-keys': { body: sampleKeys() },
+      ...keyRoutes(sampleKeys()),
     });
     const user = userEvent.setup();
     renderApp({ loggedIn: false });
@@ -20,7 +20,7 @@ describe('login', () => {
     expect(check.headers.Authorization).toBe(`Bearer ${PASSWORD}`);
     // Later calls carry the same bearer.
     await screen.findByTestId('keys-table');
-    expect(calls.find((c) => c.path === '/api/api-keys')!.headers.Authorization).toBe(`Bearer ${PASSWORD}`);
+    expect(calls.find((c) => c.path.startsWith('/api/api-keys?'))!.headers.Authorization).toBe(`Bearer ${PASSWORD}`);
     expect(sessionStorage.getItem('oq.admin')).toBe(PASSWORD);
     expect(JSON.stringify({ ...localStorage })).not.toContain(PASSWORD);
     expect(document.cookie).not.toContain(PASSWORD);
@@ -58,7 +58,7 @@ describe('login', () => {
   });
 
   it('logs out and forgets the password', async () => {
-    mockApi({ 'GET /api/api-keys': { body: [] } });
+    mockApi({ ...keyRoutes([]) });
     const user = userEvent.setup();
     renderApp();
     await user.click(await screen.findByRole('button', { name: 'Log out' }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, request } from '../api/client';
 import { parseLimit } from '../components/LimitFields';
-import { parseHash } from '../lib/router';
+import { hrefFor, parseHash } from '../lib/router';
 import { buildSeries, dailyPeriods, lastDays, lastMonths, monthlyPeriods, usageLevel } from '../lib/usage';
 import { mockApi } from '../test/helpers';
 
@@ -69,6 +69,14 @@ describe('usage helpers', () => {
     expect(parseHash('#/settings')).toEqual({ page: 'settings' });
     expect(parseHash('#/proxy/')).toEqual({ page: 'proxy' });
     expect(parseHash('#/whatever')).toEqual({ page: 'overview' });
+  });
+
+  it('keeps the key list’s view in its route, leaving out what is unknown or the default', () => {
+    const route = parseHash('#/keys?search=team%20a&status=gone&sort=name&dir=desc&page=3&x=1');
+    expect(route).toEqual({ page: 'keys', query: { search: 'team a', sort: 'name', dir: 'desc', page: 3 } });
+    expect(hrefFor(route)).toBe('#/keys?search=team+a&sort=name&dir=desc&page=3');
+    expect(parseHash('#/keys?page=1&status=deleted')).toEqual({ page: 'keys', query: { status: 'deleted' } });
+    expect(hrefFor({ page: 'keys', query: { page: 1 } })).toBe('#/keys');
   });
 });
 

@@ -5,6 +5,8 @@ import type {
   CreateKeyRequest,
   CreatedApiKey,
   DailyUsageRow,
+  KeyListPage,
+  KeyListQuery,
   MonthlyUsageRow,
   OllamaModel,
   Overview,
@@ -28,6 +30,20 @@ export function filterQuery(filter: RequestLogFilter, extra: Record<string, stri
   for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
   const s = q.toString();
   return s ? `?${s}` : '';
+}
+
+/** The Admin's query for one page of the key list, in a fixed order, defaults left out. */
+export function keyListQuery(query: KeyListQuery, pageSize: number): string {
+  const q = new URLSearchParams();
+  const search = query.search?.trim();
+  if (search) q.set('search', search);
+  if (query.status) q.set('status', query.status);
+  if (query.owner_id) q.set('owner_id', query.owner_id);
+  if (query.sort) q.set('sort', query.sort);
+  if (query.dir) q.set('dir', query.dir);
+  q.set('limit', String(pageSize));
+  q.set('offset', String(((query.page ?? 1) - 1) * pageSize));
+  return `?${q}`;
 }
 
 /**
@@ -79,14 +95,9 @@ async function readProblem(res: Response): Promise<ProblemDetails> {
 
 /**
  * Sends one request to the Admin API with the admin password as bearer token.
- * Resolves with the parsed JSON body; rejects with ApiError.
+ * Resolves with the successful response; rejects with ApiError.
  */
-export async function request<T>(
-  password: string,
-  method: Method,
-  path: string,
-  options: RequestOptions = {},
-): Promise<T> {
+async function send(password: string, method: Method, path: string, options: RequestOptions = {}): Promise<Response> {
   const headers: Record<string, string> = {
     Accept: 'application/json, application/problem+json',
     Authorization: `Bearer ${password}`,
@@ -108,6 +119,17 @@ export async function request<T>(
   if (!res.ok) {
     throw new ApiError(res.status, await readProblem(res), res.statusText);
   }
+  return res;
+}
+
+/** Sends one request (see `send`) and resolves with the parsed JSON body. */
+export async function request<T>(
+  password: string,
+  method: Method,
+  path: string,
+  options: RequestOptions = {},
+): Promise<T> {
+  const res = await send(password, method, path, options);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
@@ -128,8 +150,14 @@ export function createApi(password: string) {
       r<{ models: OllamaModel[] }>('GET', '/api/ollama-models', { signal }),
     proxyInfo: (signal?: AbortSignal) => r<ProxyInfo>('GET', '/api/proxy-info', { signal }),
 
-    listKeys: (signal?: AbortSignal, includeDeleted = false) =>
-      r<ApiKey[]>('GET', includeDeleted ? '/api/api-keys?include_deleted=true' : '/api/api-keys', { signal }),
+    /** One page of keys, searched, filtered and sorted by the server. */
+    listKeys: async (query: KeyListQuery, pageSize: number, signal?: AbortSignal): Promise<KeyListPage> => {
+      const res = await send(password, 'GET', `/api/api-keys${keyListQuery(query, pageSize)}`, { signal });
+      const items = (await res.json()) as ApiKey[];
+      // The Admin always counts the matches; without its header, this page is taken for the whole list.
+      return { items, total: Number(res.headers.get('X-Total-Count') ?? items.length) };
+    },
+    getKey: (keyId: string, signal?: AbortSignal) => r<ApiKey>('GET', `/api/api-keys/${id(keyId)}`, { signal }),
     createKey: (body: CreateKeyRequest) => r<CreatedApiKey>('POST', '/api/api-keys', { body }),
     deactivateKey: (keyId: string) =>
       r<ApiKey>('PUT', `/api/api-keys/${id(keyId)}/deactivate`),

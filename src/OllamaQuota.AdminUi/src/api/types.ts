@@ -68,6 +68,28 @@ export interface ApiKey extends Limits {
   owner_name: string | null;
 }
 
+/** The columns the Admin API sorts the key list by (in the database; usage and in-flight figures are not columns). */
+export type KeySort = 'created' | 'name' | 'prefix' | 'expires';
+export type SortDir = 'asc' | 'desc';
+
+/** One view of the key list: no status = every key still in use (deleted keys only when asked for by status). */
+export interface KeyListQuery {
+  search?: string;
+  status?: KeyStatus;
+  /** Only the keys of this owner. */
+  owner_id?: string;
+  sort?: KeySort;
+  dir?: SortDir;
+  /** 1-based. */
+  page?: number;
+}
+
+/** One page of the key list, and how many keys match in all (the Admin's X-Total-Count). */
+export interface KeyListPage {
+  items: ApiKey[];
+  total: number;
+}
+
 /** A person or a team holding keys; its limits apply across all of them. */
 export interface Owner extends Limits {
   id: string;

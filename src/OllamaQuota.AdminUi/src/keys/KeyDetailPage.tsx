@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
 import { LIMIT_FIELDS, type DailyUsageRow, type MonthlyUsageRow } from '../api/types';
+import { isApiError } from '../api/client';
 import { useApi } from '../auth';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
 import { GpuTime } from '../components/GpuTime';
@@ -12,7 +13,6 @@ import { hrefFor } from '../lib/router';
 import { dailyPeriods, formatChartDay, monthlyPeriods } from '../lib/usage';
 import { useLoad } from '../lib/useLoad';
 import { KeyActions } from './KeyActions';
-import { useKeys } from './KeysContext';
 import { graceRunning } from './RotateKeyDialog';
 import { UsageChart } from './UsageChart';
 import { useKeyDialogs } from './useKeyDialogs';
@@ -25,16 +25,12 @@ const monthOf = (r: MonthlyUsageRow) => r.month;
 export default function KeyDetailPage({ id }: { id: string }) {
   const { t, locale, fmtDateTime, fmtNumber } = useI18n();
   const api = useApi();
-  const { keys, loading, error, reload, includeDeleted, showDeleted } = useKeys();
+  // One key by id, deleted ones too (the audit log links to them).
+  const { data, loading, error, reload, setData } = useLoad((signal) => api.getKey(id, signal), [api, id]);
+  const key = data?.id === id ? data : undefined;
   const [notice, showNotice] = useNotice();
-  const actions = useKeyDialogs(showNotice);
-  const key = keys?.find((k) => k.id === id);
-  // A key missing from the list may be a deleted one (linked from the audit log): look among those before giving up.
-  const missing = keys !== undefined && !key;
-  useEffect(() => {
-    if (missing && !includeDeleted) showDeleted();
-  }, [missing, includeDeleted, showDeleted]);
-  const notFound = missing && includeDeleted && !loading;
+  const actions = useKeyDialogs(showNotice, setData);
+  const notFound = isApiError(error) && error.status === 404;
 
   const daily = useLoad((signal) => api.dailyUsage(id, DAYS, signal), [api, id]);
   const monthly = useLoad((signal) => api.monthlyUsage(id, MONTHS, signal), [api, id]);
@@ -59,13 +55,13 @@ export default function KeyDetailPage({ id }: { id: string }) {
 
       {notice}
 
-      {error != null && !key ? (
+      {notFound ? (
+        <Empty title={t('detail.notFound')} testId="key-not-found" />
+      ) : error != null && !key ? (
         <ErrorAlert error={error} heading={t('keys.loadError')} onRetry={reload} />
       ) : loading && !key ? (
         <Loading />
-      ) : !key ? (
-        notFound ? <Empty title={t('detail.notFound')} testId="key-not-found" /> : <Loading />
-      ) : (
+      ) : !key ? null : (
         <>
           <header className="page-header">
             <div>

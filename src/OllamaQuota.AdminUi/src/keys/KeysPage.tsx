@@ -1,5 +1,6 @@
-import { useId, useMemo, useState } from 'react';
-import type { ApiKey, KeyStatus } from '../api/types';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import type { ApiKey, KeyListQuery, KeySort, KeyStatus, SortDir } from '../api/types';
+import { useApi } from '../auth';
 import { Empty, ErrorAlert, Loading } from '../components/feedback';
 import { GpuTime } from '../components/GpuTime';
 import { useNotice } from '../components/Notice';
@@ -7,124 +8,115 @@ import { StatusBadge } from '../components/StatusBadge';
 import { InFlight } from '../components/InFlight';
 import { UsageBar } from '../components/UsageBar';
 import { useI18n, type MessageKey } from '../i18n';
-import { hrefFor } from '../lib/router';
+import { hrefFor, navigate } from '../lib/router';
+import { useLoad } from '../lib/useLoad';
 import { CreateKeyDialog } from './CreateKeyDialog';
 import { CreatedKeyDialog } from './CreatedKeyDialog';
 import { KeyActions } from './KeyActions';
-import { useKeys } from './KeysContext';
 import { useKeyDialogs } from './useKeyDialogs';
 
-export type SortColumn = 'name' | 'prefix' | 'status' | 'created' | 'expires' | 'inFlight' | 'minute' | 'hour' | 'today' | 'month';
-export type SortDir = 'asc' | 'desc';
+/** Keys per page: a page's usage and in-flight figures are read for its keys only. */
+const KEYS_PAGE_SIZE = 50;
+/** How long the search waits after the last keystroke before it asks the server. */
+const SEARCH_DELAY_MS = 300;
 const STATUSES: KeyStatus[] = ['active', 'deactivated', 'expired', 'deleted'];
-const STATUS_ORDER: Record<KeyStatus, number> = { active: 0, expired: 1, deactivated: 2, deleted: 3 };
 
-/** Usage of the tighter limit as a ratio, so "near the limit" sorts above "big but unlimited". */
-function pressure(used: { tokens: number; requests: number }, tokenLimit: number | null, requestLimit: number | null) {
-  const ratios = [
-    tokenLimit ? used.tokens / tokenLimit : tokenLimit === 0 ? Infinity : 0,
-    requestLimit ? used.requests / requestLimit : requestLimit === 0 ? Infinity : 0,
-  ];
-  return Math.max(...ratios);
-}
+/** The server's direction when none is named: names and prefixes A to Z, dates newest first. */
+const defaultDir = (sort: KeySort): SortDir => (sort === 'name' || sort === 'prefix' ? 'asc' : 'desc');
 
-function compare(a: ApiKey, b: ApiKey, col: SortColumn): number {
-  switch (col) {
-    case 'name':
-      return a.name.localeCompare(b.name, undefined, { sensitivity: 'base', numeric: true });
-    case 'prefix':
-      return a.key_prefix.localeCompare(b.key_prefix);
-    case 'status':
-      return STATUS_ORDER[a.status] - STATUS_ORDER[b.status];
-    case 'created':
-      return Date.parse(a.created_at) - Date.parse(b.created_at);
-    case 'expires': {
-      // "Never" sorts after every date.
-      const ea = a.expires_at ? Date.parse(a.expires_at) : Infinity;
-      const eb = b.expires_at ? Date.parse(b.expires_at) : Infinity;
-      return ea === eb ? 0 : ea < eb ? -1 : 1;
-    }
-    case 'inFlight':
-      return a.in_flight - b.in_flight;
-    case 'minute':
-      return (
-        pressure(a.usage.minute, a.tokens_per_minute, a.requests_per_minute) -
-          pressure(b.usage.minute, b.tokens_per_minute, b.requests_per_minute) || a.usage.minute.tokens - b.usage.minute.tokens
-      );
-    case 'hour':
-      return (
-        pressure(a.usage.hour, a.tokens_per_hour, a.requests_per_hour) -
-          pressure(b.usage.hour, b.tokens_per_hour, b.requests_per_hour) || a.usage.hour.tokens - b.usage.hour.tokens
-      );
-    case 'today':
-      return (
-        pressure(a.usage.today, a.daily_tokens, a.daily_requests) - pressure(b.usage.today, b.daily_tokens, b.daily_requests) ||
-        a.usage.today.tokens - b.usage.today.tokens
-      );
-    case 'month':
-      return (
-        pressure(a.usage.month, a.monthly_tokens, a.monthly_requests) -
-          pressure(b.usage.month, b.monthly_tokens, b.monthly_requests) || a.usage.month.tokens - b.usage.month.tokens
-      );
-  }
-}
-
-export function filterAndSort(
-  keys: ApiKey[],
-  query: string,
-  status: KeyStatus | 'all',
-  sort: { col: SortColumn; dir: SortDir },
-): ApiKey[] {
-  const q = query.trim().toLowerCase();
-  const out = keys.filter(
-    (k) =>
-      // Deleted keys only when asked for by name: "all" means every key still in use.
-      (status === 'all' ? k.status !== 'deleted' : k.status === status) &&
-      (!q || k.name.toLowerCase().includes(q) || k.key_prefix.toLowerCase().includes(q)),
-  );
-  const sign = sort.dir === 'asc' ? 1 : -1;
-  return out.sort((a, b) => sign * compare(a, b, sort.col) || a.name.localeCompare(b.name));
-}
-
-const COLUMNS: { col: SortColumn; label: MessageKey; className?: string }[] = [
-  { col: 'name', label: 'keys.col.name' },
-  { col: 'prefix', label: 'keys.col.prefix' },
-  { col: 'status', label: 'keys.col.status' },
-  { col: 'created', label: 'keys.col.created' },
-  { col: 'expires', label: 'keys.col.expires' },
-  { col: 'inFlight', label: 'keys.col.inFlight' },
-  { col: 'minute', label: 'keys.col.minute', className: 'col-usage' },
-  { col: 'hour', label: 'keys.col.hour', className: 'col-usage' },
-  { col: 'today', label: 'keys.col.today', className: 'col-usage' },
-  { col: 'month', label: 'keys.col.month', className: 'col-usage' },
+/** The table's columns; those with `sort` are sorted by the server, the usage figures are not sortable columns. */
+const COLUMNS: { label: MessageKey; sort?: KeySort; className?: string }[] = [
+  { label: 'keys.col.name', sort: 'name' },
+  { label: 'keys.col.prefix', sort: 'prefix' },
+  { label: 'keys.col.status' },
+  { label: 'keys.col.created', sort: 'created' },
+  { label: 'keys.col.expires', sort: 'expires' },
+  { label: 'keys.col.inFlight' },
+  { label: 'keys.col.minute', className: 'col-usage' },
+  { label: 'keys.col.hour', className: 'col-usage' },
+  { label: 'keys.col.today', className: 'col-usage' },
+  { label: 'keys.col.month', className: 'col-usage' },
 ];
 
-export function KeysPage() {
+/** The key list, one page at a time: searched, filtered, sorted and paged by the server, the view kept in the URL. */
+export function KeysPage({ query }: { query: KeyListQuery }) {
   const { t, fmtDate, fmtDateTime, fmtNumber } = useI18n();
-  const { keys, loading, error, reload, upsert, showDeleted } = useKeys();
-  const [query, setQuery] = useState('');
-  const [status, setStatus] = useState<KeyStatus | 'all'>('all');
-  const [sort, setSort] = useState<{ col: SortColumn; dir: SortDir }>({ col: 'created', dir: 'desc' });
+  const api = useApi();
+  const search = query.search ?? '';
+  const status = query.status;
+  const owner = query.owner_id;
+  const sort = query.sort ?? 'created';
+  const dir = query.dir ?? defaultDir(sort);
+  const page = query.page ?? 1;
+  const { data, loading, error, reload, setData } = useLoad(
+    (signal) => api.listKeys({ search, status, owner_id: owner, sort: query.sort, dir: query.dir, page }, KEYS_PAGE_SIZE, signal),
+    [api, search, status, owner, query.sort, query.dir, page],
+  );
+  const [draft, setDraft] = useState(search);
+  // The search last put into the URL from the box; another one (back, forward, a link) replaces the box's text.
+  const pushed = useRef(search);
+  // The view as last asked for: the route catches up a moment later, and a search's pause may end in between. It
+  // follows the route when the route changes (back, a link), not on each render.
+  const latest = useRef(query);
+  const href = hrefFor({ page: 'keys', query });
+  const routed = useRef(href);
+  if (routed.current !== href) {
+    routed.current = href;
+    latest.current = query;
+  }
   const [creating, setCreating] = useState(false);
   // The plaintext key lives here, and only until its dialog closes.
   const [created, setCreated] = useState<{ name: string; plaintext: string } | null>(null);
   const [notice, showNotice] = useNotice();
-  const actions = useKeyDialogs(showNotice);
+  const replaceKey = useCallback(
+    (key: ApiKey) =>
+      setData((prev) => ({ total: prev?.total ?? 0, items: (prev?.items ?? []).map((k) => (k.id === key.id ? key : k)) })),
+    [setData],
+  );
+  const actions = useKeyDialogs(showNotice, replaceKey);
   const searchId = useId();
   const statusId = useId();
 
-  const rows = useMemo(() => filterAndSort(keys ?? [], query, status, sort), [keys, query, status, sort]);
+  const show = (next: KeyListQuery, options?: { replace?: boolean }) => {
+    latest.current = next;
+    navigate({ page: 'keys', query: next }, options);
+  };
 
-  const toggleSort = (col: SortColumn) =>
-    setSort((s) =>
-      s.col === col
-        ? { col, dir: s.dir === 'asc' ? 'desc' : 'asc' }
-        : { col, dir: col === 'name' || col === 'prefix' || col === 'status' ? 'asc' : 'desc' },
-    );
+  useEffect(() => {
+    if (search === pushed.current) return;
+    pushed.current = search;
+    setDraft(search);
+  }, [search]);
 
-  const inUse = keys?.filter((k) => k.status !== 'deleted').length ?? 0;
-  // The toolbar stays while deleted keys are shown, so that the filter can be changed back.
-  const hasKeys = inUse > 0 || status === 'deleted';
+  // A new search starts at the first page; typing changes the URL in place rather than adding a step per pause.
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      if (draft === (latest.current.search ?? '')) return;
+      pushed.current = draft;
+      show({ ...latest.current, search: draft || undefined, page: undefined }, { replace: true });
+    }, SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [draft]);
+
+  // Another page starts at its top, not where the pager was.
+  const turnTo = (next: number) => {
+    show({ ...latest.current, page: next });
+    window.scrollTo?.(0, 0);
+  };
+
+  // A new status or order starts at the first page, with the search as typed so far.
+  const refine = (change: KeyListQuery) => show({ ...latest.current, search: draft || undefined, ...change, page: undefined });
+  const sortBy = (column: KeySort) =>
+    refine({ sort: column, dir: column === sort ? (dir === 'asc' ? 'desc' : 'asc') : defaultDir(column) });
+
+  const keys = data?.items;
+  const total = data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / KEYS_PAGE_SIZE));
+  const filtered = search !== '' || status !== undefined || owner !== undefined;
+  // The toolbar stays while a filter is set (even one matching nothing), so that it can be changed back.
+  const hasKeys = total > 0 || filtered || page > 1;
+  const first = (page - 1) * KEYS_PAGE_SIZE + 1;
 
   return (
     <section className="page" aria-labelledby="keys-title" data-testid="keys-page">
@@ -150,8 +142,8 @@ export function KeysPage() {
               id={searchId}
               type="search"
               placeholder={t('keys.search')}
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
+              value={draft}
+              onChange={(e) => setDraft(e.target.value)}
               data-testid="keys-search"
             />
           </div>
@@ -161,11 +153,10 @@ export function KeysPage() {
             </label>
             <select
               id={statusId}
-              value={status}
+              value={status ?? 'all'}
               onChange={(e) => {
                 const next = e.target.value as KeyStatus | 'all';
-                if (next === 'deleted') showDeleted();
-                setStatus(next);
+                refine({ status: next === 'all' ? undefined : next });
               }}
               data-testid="keys-status-filter"
             >
@@ -177,8 +168,25 @@ export function KeysPage() {
               ))}
             </select>
           </div>
+          {owner && (
+            <span className="badge" data-testid="keys-owner-filter">
+              {keys?.[0]?.owner_name ? t('keys.ownerFilter', { name: keys[0].owner_name }) : t('keys.ownerFilterUnnamed')}{' '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => refine({ owner_id: undefined })}
+                aria-label={t('keys.ownerFilterClear')}
+                title={t('keys.ownerFilterClear')}
+                data-testid="keys-owner-filter-clear"
+              >
+                ×
+              </button>
+            </span>
+          )}
           <span className="muted toolbar-count" data-testid="keys-count">
-            {t('keys.count', { shown: fmtNumber(rows.length), total: fmtNumber(inUse) })}
+            {keys && keys.length > 0
+              ? t('keys.range', { first: fmtNumber(first), last: fmtNumber(first + keys.length - 1), total: fmtNumber(total) })
+              : t('keys.none', { total: fmtNumber(total) })}
           </span>
           <button type="button" className="btn btn-ghost btn-sm" onClick={reload} disabled={loading} data-testid="keys-refresh">
             <span aria-hidden="true">↻</span> {t('keys.refresh')}
@@ -201,25 +209,15 @@ export function KeysPage() {
           <button
             type="button"
             className="btn btn-ghost"
-            onClick={() => {
-              showDeleted();
-              setStatus('deleted');
-            }}
+            onClick={() => show({ status: 'deleted' })}
             data-testid="keys-show-deleted"
           >
             {t('keys.showDeleted')}
           </button>
         </Empty>
-      ) : keys && rows.length === 0 ? (
+      ) : keys && keys.length === 0 ? (
         <Empty title={t('keys.noMatch')} testId="keys-no-match">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => {
-              setQuery('');
-              setStatus('all');
-            }}
-          >
+          <button type="button" className="btn btn-secondary" onClick={() => show({ sort: query.sort, dir: query.dir })}>
             {t('keys.clearFilter')}
           </button>
         </Empty>
@@ -228,19 +226,26 @@ export function KeysPage() {
           <table className="keys-table" data-testid="keys-table">
             <thead>
               <tr>
-                {COLUMNS.map(({ col, label, className }) => {
-                  const active = sort.col === col;
+                {COLUMNS.map(({ label, sort: column, className }) => {
+                  if (!column) {
+                    return (
+                      <th key={label} scope="col" className={className}>
+                        {t(label)}
+                      </th>
+                    );
+                  }
+                  const active = sort === column;
                   return (
                     <th
-                      key={col}
+                      key={label}
                       scope="col"
                       className={className}
-                      aria-sort={active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined}
+                      aria-sort={active ? (dir === 'asc' ? 'ascending' : 'descending') : undefined}
                     >
-                      <button type="button" className="sort-button" onClick={() => toggleSort(col)} data-testid={`sort-${col}`}>
+                      <button type="button" className="sort-button" onClick={() => sortBy(column)} data-testid={`sort-${column}`}>
                         {t(label)}
                         <span className={`sort-icon${active ? ' sort-active' : ''}`} aria-hidden="true">
-                          {active ? (sort.dir === 'asc' ? '▲' : '▼') : '↕'}
+                          {active ? (dir === 'asc' ? '▲' : '▼') : '↕'}
                         </span>
                       </button>
                     </th>
@@ -252,7 +257,7 @@ export function KeysPage() {
               </tr>
             </thead>
             <tbody>
-              {rows.map((k) => (
+              {keys.map((k) => (
                 <tr key={k.id} data-testid="key-row" data-key-id={k.id} data-key-name={k.name} data-status={k.status}>
                   <th scope="row" data-label={t('keys.col.name')}>
                     <a href={hrefFor({ page: 'key', id: k.id })} className="key-name" data-testid="key-name">
@@ -324,12 +329,39 @@ export function KeysPage() {
         </div>
       ) : null}
 
+      {keys && pages > 1 && (
+        <nav className="pager" aria-label={t('keys.paging')} data-testid="keys-pager">
+          <button
+            type="button"
+            className="btn btn-secondary btn-sm"
+            disabled={page <= 1 || loading}
+            onClick={() => turnTo(page - 1)}
+            data-testid="keys-prev"
+          >
+            ← {t('keys.prev')}
+          </button>
+          <span className="muted" data-testid="keys-page-of">
+            {t('keys.pageOf', { page: fmtNumber(page), pages: fmtNumber(pages) })}
+          </span>
+          <button
+            type="button"
+            className="btn btn-secondary btn-sm"
+            disabled={page >= pages || loading}
+            onClick={() => turnTo(page + 1)}
+            data-testid="keys-next"
+          >
+            {t('keys.next')} →
+          </button>
+        </nav>
+      )}
+
       {creating && (
         <CreateKeyDialog
           onClose={() => setCreating(false)}
           onCreated={(k) => {
             setCreating(false);
-            upsert(k);
+            // The new key goes where the server's order puts it (at the top of the default view).
+            reload();
             setCreated({ name: k.name, plaintext: k.key });
           }}
         />

@@ -4,15 +4,21 @@ import { useI18n } from '../i18n';
 import { ConfirmKeyDialog, type ConfirmAction } from './ConfirmKeyDialog';
 import { CreatedKeyDialog } from './CreatedKeyDialog';
 import { EditQuotaDialog } from './EditQuotaDialog';
-import { useKeys } from './KeysContext';
 import { RotateKeyDialog } from './RotateKeyDialog';
 
 type Open = { kind: 'edit'; key: ApiKey } | { kind: 'rotate'; key: ApiKey } | { kind: ConfirmAction; key: ApiKey } | null;
 
-/** The dialogs that change one key, for one page; results go into the shared key list. */
-export function useKeyDialogs(onNotice: (message: string) => void) {
+/** Strips anything beyond the key object (the rotate response's plaintext `key`), so no page keeps the secret. */
+function withoutSecret(key: ApiKey): ApiKey {
+  const { key: _plaintext, ...rest } = key as ApiKey & { key?: string };
+  void _plaintext;
+  return rest;
+}
+
+/** The dialogs that change one key, for one page; `onChanged` gets each key as the server returned it. */
+export function useKeyDialogs(onNotice: (message: string) => void, onChanged: (key: ApiKey) => void) {
   const { t } = useI18n();
-  const { upsert } = useKeys();
+  const upsert = (key: ApiKey) => onChanged(withoutSecret(key));
   const [open, setOpen] = useState<Open>(null);
   // The new plaintext after a rotation lives here, and only until its dialog closes.
   const [rotated, setRotated] = useState<{ key: ApiKey; plaintext: string } | null>(null);

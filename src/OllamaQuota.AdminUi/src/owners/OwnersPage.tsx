@@ -8,15 +8,16 @@ import { UsageBar } from '../components/UsageBar';
 import { useI18n } from '../i18n';
 import { hrefFor } from '../lib/router';
 import { useLoad } from '../lib/useLoad';
-import { useKeys } from '../keys/KeysContext';
 import { DeleteOwnerDialog } from './DeleteOwnerDialog';
 import { OwnerDialog } from './OwnerDialog';
 
+/** Keys named in an owner's row; the keys page lists all of them, a page at a time. */
+const KEYS_NAMED = 5;
+
 /** Owners: people or teams holding keys, with limits across all of their keys, and the usage of the keys they hold. */
 export function OwnersPage() {
-  const { t } = useI18n();
+  const { t, fmtNumber } = useI18n();
   const api = useApi();
-  const { reload: reloadKeys } = useKeys();
   const { data: owners, loading, error, reload } = useLoad((signal) => api.listOwners(signal), [api]);
   const [editing, setEditing] = useState<Owner | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Owner | null>(null);
@@ -70,12 +71,22 @@ export function OwnersPage() {
                     {o.keys.length === 0 ? (
                       <span className="muted">{t('owners.noKeys')}</span>
                     ) : (
-                      o.keys.map((k, i) => (
-                        <span key={k.id}>
-                          {i > 0 && ', '}
-                          <a href={hrefFor({ page: 'key', id: k.id })}>{k.name}</a>
-                        </span>
-                      ))
+                      <>
+                        {o.keys.slice(0, KEYS_NAMED).map((k, i) => (
+                          <span key={k.id}>
+                            {i > 0 && ', '}
+                            <a href={hrefFor({ page: 'key', id: k.id })}>{k.name}</a>
+                          </span>
+                        ))}
+                        {o.keys.length > KEYS_NAMED && (
+                          <>
+                            {' · '}
+                            <a href={hrefFor({ page: 'keys', query: { owner_id: o.id } })} data-testid="owner-all-keys">
+                              {t('owners.allKeys', { count: fmtNumber(o.keys.length) })}
+                            </a>
+                          </>
+                        )}
+                      </>
                     )}
                   </td>
                   <td data-label={t('keys.col.inFlight')}>
@@ -125,7 +136,6 @@ export function OwnersPage() {
             showNotice(t('owners.deleted', { name: deleting.name }));
             setDeleting(null);
             reload();
-            reloadKeys();
           }}
         />
       )}

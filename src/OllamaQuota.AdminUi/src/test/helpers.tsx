@@ -3,6 +3,7 @@ import { vi } from 'vitest';
 import type { ApiKey, Owner, UsageWindow } from '../api/types';
 import { App } from '../App';
 import type { Lang } from '../i18n';
+import { listKeys } from '../../dev/key-list.mjs';
 
 export const PASSWORD = 's3cret';
 
@@ -13,7 +14,8 @@ export interface Call {
   body: unknown;
 }
 
-type Reply = { status?: number; body?: unknown } | ((call: Call) => { status?: number; body?: unknown });
+type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
+type Reply = Answer | ((call: Call) => Answer);
 
 /**
  * Replaces fetch with a router over "METHOD /path" (query string ignored unless
@@ -39,17 +41,36 @@ export function mockApi(routes: Record<string, Reply>) {
     }
     const reply = typeof route === 'function' ? route(call) : route;
     const status = reply.status ?? 200;
-    return json(status, reply.body, status >= 400);
+    return json(status, reply.body, status >= 400, reply.headers);
   });
   vi.stubGlobal('fetch', fetchMock);
   return { calls, fetchMock };
 }
 
-function json(status: number, body: unknown, problem = false): Response {
+function json(status: number, body: unknown, problem = false, headers: Record<string, string> = {}): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
     status,
-    headers: { 'Content-Type': problem ? 'application/problem+json' : 'application/json' },
+    headers: { 'Content-Type': problem ? 'application/problem+json' : 'application/json', ...headers },
   });
+}
+
+/**
+ * The keys routes as the Admin answers them over `keys` (the mock admin server's rules): GET /api/api-keys searched,
+ * filtered, sorted and paged with the number of matches in X-Total-Count, and GET /api/api-keys/<id>. `keys` may change
+ * between calls.
+ */
+export function keyRoutes(keys: readonly ApiKey[]): Record<string, Reply> {
+  const one = (id: string): Reply => () => {
+    const key = keys.find((k) => k.id === id);
+    return key ? { body: key } : problem(404, 'Not Found', `There is no API key with id ${id}.`);
+  };
+  return {
+    'GET /api/api-keys': (call) => {
+      const { items, total } = listKeys(keys, new URL(call.path, 'http://localhost').searchParams);
+      return { body: items, headers: { 'X-Total-Count': String(total) } };
+    },
+    ...Object.fromEntries(keys.map((k) => [`GET /api/api-keys/${k.id}`, one(k.id)])),
+  };
 }
 
 export const problem = (status: number, title: string, detail?: string, errors?: Record<string, string[]>) => ({
