@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Admin at scale: seeds BENCH_KEYS keys (default 100,000) and BENCH_EVENTS usage events (default 10,000,000)
-# over the last 60 days, with their daily roll-ups, straight into a throwaway PostgreSQL (generate_series: no proxy
+# over the last 60 days, with their roll-ups (per key, day and model; per day and model; per month and key), and
+# BENCH_OWNERS owners (default 1,000) holding four keys in five, straight into a throwaway PostgreSQL (generate_series: no proxy
 # in the way), starts the Admin (Release) over it, and times each admin read the UI makes: the keys list (first page,
 # a search, a late page), the overview (today, month), the request log (first page, each filter, a deep cursor page),
 # the first MB of the CSV, and one retention batch. Prints a table (median of BENCH_RUNS warm runs, and the first,
@@ -12,6 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KEYS=${BENCH_KEYS:-100000}
+OWNERS=${BENCH_OWNERS:-1000}
 EVENTS=${BENCH_EVENTS:-10000000}
 RUNS=${BENCH_RUNS:-5}
 CHUNK=1000000
@@ -31,6 +33,10 @@ sql "INSERT INTO api_keys (id, name, key_prefix, key_hash, created_at, is_active
      SELECT gen_random_uuid(), 'key-' || i || CASE WHEN i % 7 = 0 THEN '-team' ELSE '' END, 'sk-' || substr(md5(i::text), 1, 8),
             md5(i::text) || md5((i + 1)::text), now() - i * interval '1 minute', i % 20 <> 0, CASE WHEN i % 3 = 0 THEN 1000000 END
      FROM generate_series(1, $KEYS) i"
+sql "INSERT INTO owners (id, name, created_at, keys_version) SELECT gen_random_uuid(), 'owner-' || i, now(), 0 FROM generate_series(1, $OWNERS) i"
+sql "WITH o AS (SELECT row_number() OVER (ORDER BY name) - 1 AS n, id FROM owners),
+          k AS (SELECT row_number() OVER (ORDER BY created_at) AS n, id FROM api_keys)
+     UPDATE api_keys SET owner_id = o.id FROM k JOIN o ON o.n = k.n % $OWNERS WHERE api_keys.id = k.id AND k.n % 5 <> 0"
 keys_seconds=$(seconds_since "$started")
 
 # The events: keys drawn with a skew (a few keys make most of the traffic, as in life), four models, four endpoints,
@@ -76,10 +82,16 @@ sql "INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, compl
             count(*) FILTER (WHERE status_code >= 500 AND NOT refused), count(*) FILTER (WHERE refused AND status_code = 429),
             count(*) FILTER (WHERE refused AND status_code = 503)
      FROM usage_events GROUP BY 1, 2, 3"
+# The overview's coarser grains, from the daily roll-ups, as the migration that added them backfills them
+# (UsageRollupBackfill.PostgreSql).
+sums="requests, prompt_tokens, completion_tokens, gpu_duration_ns, timed_requests, errors, refused_rate_limited, refused_unavailable"
+sums_of="sum(requests), sum(prompt_tokens), sum(completion_tokens), sum(gpu_duration_ns), sum(timed_requests), sum(errors), sum(refused_rate_limited), sum(refused_unavailable)"
+sql "INSERT INTO usage_model_daily (day, model, $sums) SELECT day, model, $sums_of FROM usage_daily GROUP BY 1, 2"
+sql "INSERT INTO usage_key_monthly (month, key_id, $sums) SELECT CAST(date_trunc('month', day) AS date), key_id, $sums_of FROM usage_daily GROUP BY 1, 2"
 rollup_seconds=$(seconds_since "$started")
 sql "DROP TABLE bench_keys"
 sql "VACUUM ANALYZE"
-rollup_rows=$(sql "SELECT count(*) FROM usage_daily")
+rollup_rows=$(sql "SELECT (SELECT count(*) FROM usage_daily) || ' per key, day and model; ' || (SELECT count(*) FROM usage_key_monthly) || ' per month and key; ' || (SELECT count(*) FROM usage_model_daily) || ' per day and model'")
 db_size=$(sql "SELECT pg_size_pretty(pg_database_size('postgres'))")
 
 log "starting the Admin"
@@ -157,7 +169,7 @@ done
 {
   echo "## Admin at scale: $KEYS keys, $EVENTS usage events ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
   echo
-  echo "Seeding: keys ${keys_seconds} s, events ${events_seconds} s, request-log indexes ${index_seconds} s, roll-ups ${rollup_seconds} s ($rollup_rows rows); database $db_size."
+  echo "Seeding: keys ${keys_seconds} s, events ${events_seconds} s, request-log indexes ${index_seconds} s, roll-ups ${rollup_seconds} s ($rollup_rows); database $db_size."
   echo
   echo "| read | request | median ms (of $RUNS warm) | first (cold) ms | bytes |"
   echo "| --- | --- | ---: | ---: | ---: |"

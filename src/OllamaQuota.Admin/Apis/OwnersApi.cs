@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Admin.Activity;
+using OllamaQuota.Admin.Audit;
+using OllamaQuota.Core.Audit;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
@@ -12,7 +14,9 @@ namespace OllamaQuota.Admin.Apis;
 /// Owners: a person or a team holding any number of keys, whose limits apply across all of them. The rules for keys
 /// that move and owners that go (README, "Owners"): an owner's usage is that of the keys it holds now, so a key's
 /// usage in the current windows moves with it and nothing is reset; an owner with keys is deleted only with
-/// <c>?detach_keys=true</c>, which leaves its keys on their own with their own limits and counts.
+/// <c>?detach_keys=true</c>, which leaves its keys on their own with their own limits and counts. Deleted keys do not
+/// hold an owner back: they are left on their own with it, their usage history kept. Every change is audited
+/// (owner.create, owner.update, owner.delete, and api_key.move for each key that changes owner).
 /// </summary>
 public static class OwnersApi
 {
@@ -82,6 +86,7 @@ public static class OwnersApi
         changes.ForEach(change => change(owner));
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Owners.Add(owner);
+        AuditTrail.Record(db, AuditCaller.Of(request.HttpContext), AuditActions.OwnerCreate, AuditSnapshots.Target(owner), null, AuditSnapshots.Of(owner), now);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/owners/{owner.Id}", OwnerResponse.From(owner, [], KeyActivity.None, now));
     }
@@ -124,7 +129,10 @@ public static class OwnersApi
             return NotFound(id);
         }
 
+        var before = AuditSnapshots.Of(owner);
         changes.ForEach(change => change(owner));
+        AuditTrail.Record(
+            db, AuditCaller.Of(request.HttpContext), AuditActions.OwnerUpdate, AuditSnapshots.Target(owner), before, AuditSnapshots.Of(owner), calendar.UtcNow);
         await db.SaveChangesAsync(cancellationToken);
         await notifier.OwnerChangedAsync(db, owner, cancellationToken);
         return TypedResults.Ok(await WithActivityAsync(db, owner, calendar, activity, cancellationToken));
@@ -133,11 +141,12 @@ public static class OwnersApi
     /// <summary>
     /// Deletes an owner. One that still holds keys is refused (409) unless <paramref name="detachKeys"/> is set: then its
     /// keys are left on their own first, keeping their own limits and counts, and only the owner's shared limits stop
-    /// applying to them.
+    /// applying to them. Deleted keys do not count as held: they are left on their own in any case, their usage kept
+    /// (it shows under "no owner" from then on, since usage is attributed to a key's owner of the moment).
     /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteOwner(
-        Guid id, IDbContextFactory<QuotaDbContext> contexts, KeyChangeNotifier notifier, CancellationToken cancellationToken,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "detach_keys")] bool detachKeys = false)
+        Guid id, HttpContext http, IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyChangeNotifier notifier,
+        CancellationToken cancellationToken, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "detach_keys")] bool detachKeys = false)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var owner = await db.Owners.FirstOrDefaultAsync(o => o.Id == id, cancellationToken);
@@ -147,18 +156,26 @@ public static class OwnersApi
         }
 
         var keys = await db.ApiKeys.Where(k => k.OwnerId == id).ToListAsync(cancellationToken);
-        if (keys.Count > 0 && !detachKeys)
+        var held = keys.Count(k => k.DeletedAt is null);
+        if (held > 0 && !detachKeys)
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict, title: "The owner holds keys",
-                detail: $"The owner '{owner.Name}' holds {keys.Count} key(s). Move them to another owner first, or delete with ?detach_keys=true to leave them on their own (they keep their own limits and usage).");
+                detail: $"The owner '{owner.Name}' holds {held} key(s). Move them to another owner first, or delete with ?detach_keys=true to leave them on their own (they keep their own limits and usage).");
         }
 
-        keys.ForEach(k =>
+        var now = calendar.UtcNow;
+        var caller = AuditCaller.Of(http);
+        foreach (var key in keys)
         {
-            k.OwnerId = null;
-            k.OwnerChanges++;
-        });
+            var before = AuditSnapshots.Of(key, now);
+            key.OwnerId = null;
+            key.Owner = null;
+            key.OwnerChanges++;
+            AuditTrail.Record(db, caller, AuditActions.KeyMove, AuditSnapshots.Target(key), before, AuditSnapshots.Of(key, now), now);
+        }
+
+        AuditTrail.Record(db, caller, AuditActions.OwnerDelete, AuditSnapshots.Target(owner), AuditSnapshots.Of(owner), AuditSnapshots.Gone, now);
         db.Owners.Remove(owner);
         await db.SaveChangesAsync(cancellationToken);
         await notifier.OwnerChangedAsync(db, owner, cancellationToken);
@@ -207,6 +224,8 @@ public static class OwnersApi
         var previous = key.Owner;
         if (previous?.Id != target?.Id)
         {
+            var now = calendar.UtcNow;
+            var before = AuditSnapshots.Of(key, now);
             key.OwnerId = target?.Id;
             key.Owner = target;
             key.OwnerChanges++;
@@ -220,6 +239,8 @@ public static class OwnersApi
                 target.KeysVersion++;
             }
 
+            AuditTrail.Record(
+                db, AuditCaller.Of(request.HttpContext), AuditActions.KeyMove, AuditSnapshots.Target(key), before, AuditSnapshots.Of(key, now), now);
             await db.SaveChangesAsync(cancellationToken);
             await notifier.KeyChangedAsync(db, key, cancellationToken);
         }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OllamaQuota.Admin.Audit;
+using OllamaQuota.Core.Audit;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Core.Quotas;
@@ -75,6 +77,7 @@ public static class UsersApi
         limits.ForEach(limit => ApiKeyLimits.Set(owner, limit.Kind, limit.Value));
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Owners.Add(owner);
+        AuditTrail.Record(db, AuditCaller.Of(request.HttpContext), AuditActions.OwnerCreate, AuditSnapshots.Target(owner), null, AuditSnapshots.Of(owner), now);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/users/{owner.Id}", UserResponse.From(owner, []));
     }
@@ -84,7 +87,7 @@ public static class UsersApi
     /// unlimited, as is an explicit <c>null</c>. The owner's other limits (minute, hour, in flight) are left as they are.
     /// </summary>
     public static async Task<Results<Ok<UserQuotaResponse>, ValidationProblem, ProblemHttpResult>> SetQuota(
-        Guid userId, HttpRequest request, IDbContextFactory<QuotaDbContext> contexts, KeyChangeNotifier notifier,
+        Guid userId, HttpRequest request, IDbContextFactory<QuotaDbContext> contexts, QuotaCalendar calendar, KeyChangeNotifier notifier,
         IOptions<AdminOptions> options, CancellationToken cancellationToken)
     {
         var (fields, error) = await JsonBody.ReadFieldsAsync(request, options.Value.MaxBodyBytes, QuotaFields, cancellationToken);
@@ -106,7 +109,10 @@ public static class UsersApi
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no user with id {userId}.");
         }
 
+        var before = AuditSnapshots.Of(owner);
         limits.ForEach(limit => ApiKeyLimits.Set(owner, limit.Kind, limit.Value));
+        AuditTrail.Record(
+            db, AuditCaller.Of(request.HttpContext), AuditActions.OwnerUpdate, AuditSnapshots.Target(owner), before, AuditSnapshots.Of(owner), calendar.UtcNow);
         await db.SaveChangesAsync(cancellationToken);
         await notifier.OwnerChangedAsync(db, owner, cancellationToken);
         return TypedResults.Ok(UserQuotaResponse.From(owner));

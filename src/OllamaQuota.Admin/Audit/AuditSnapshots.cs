@@ -21,13 +21,29 @@ internal static class AuditSnapshots
 
     public static AuditTarget Target(ApiKey key) => new(AuditActions.KeyTarget, key.Id.ToString("D"), key.Name);
 
+    public static AuditTarget Target(Owner owner) => new(AuditActions.OwnerTarget, owner.Id.ToString("D"), owner.Name);
+
     public static readonly AuditTarget Settings = new(AuditActions.SettingsTarget, null, null);
+
+    /// <summary>What is left of a deleted owner: nothing, so that each of its fields shows as before → null.</summary>
+    public static JsonObject Gone => [];
 
     public static JsonObject Of(ApiKey key, DateTime utcNow)
     {
         var snapshot = JsonSerializer.SerializeToNode(ApiKeyResponse.From(key, KeyActivity.None, utcNow), Json)!.AsObject();
         // The id is the target's; usage and requests in flight are not something an admin changes.
         snapshot.Remove("id");
+        snapshot.Remove("usage");
+        snapshot.Remove("in_flight");
+        return snapshot;
+    }
+
+    public static JsonObject Of(Owner owner)
+    {
+        var snapshot = JsonSerializer.SerializeToNode(OwnerResponse.From(owner, [], KeyActivity.None, owner.CreatedAt), Json)!.AsObject();
+        // Its keys are audited on each key (api_key.move); usage and requests in flight are not something an admin changes.
+        snapshot.Remove("id");
+        snapshot.Remove("keys");
         snapshot.Remove("usage");
         snapshot.Remove("in_flight");
         return snapshot;

@@ -26,6 +26,7 @@ public static class AdminCommands
                      [--requests-per-hour N] [--tokens-per-hour N]
                      [--max-concurrent-requests N] [--expires-at 2027-01-31T00:00:00Z]
                      [--allowed-models 'llama3.2:*,qwen2.5:7b']
+                     [--owner 'Team Alice' | --owner OWNER_ID]
                                         create an API key and print it once
         """;
 
@@ -64,6 +65,7 @@ public static class AdminCommands
         });
         var expiresAt = ParseInstant("expires-at", Take("expires-at"));
         var allowedModels = Take("allowed-models")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var ownerOption = Take("owner");
         if (options.Count > 0)
         {
             throw new ArgumentException($"unknown option --{options.Keys.First()}\n{Usage}");
@@ -87,6 +89,12 @@ public static class AdminCommands
         var contexts = services.GetRequiredService<IDbContextFactory<QuotaDbContext>>();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
+            if (ownerOption is not null)
+            {
+                key.Owner = await FindOwnerAsync(db, ownerOption, cancellationToken);
+                key.OwnerId = key.Owner.Id;
+            }
+
             db.ApiKeys.Add(key);
             AuditTrail.Record(db, AuditActor.CommandLine, AuditActions.KeyCreate, AuditSnapshots.Target(key), null, AuditSnapshots.Of(key, now), now);
             await db.SaveChangesAsync(cancellationToken);
@@ -96,11 +104,34 @@ public static class AdminCommands
             Created key '{key.Name}' (id {key.Id}, prefix {key.KeyPrefix}).
             Limits: {string.Join(", ", QuotaLimitKindExtensions.All.Select(kind => $"{kind.ToWire().Replace('_', ' ')} {Show(limits.Amount(kind))}"))}; expires {key.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never"}.
             Models: {(key.AllowedModels is { } allowed ? string.Join(", ", allowed) : "all")}.
+            Owner: {(key.Owner is { } owner ? $"{owner.Name} (id {owner.Id})" : "none")}.
 
             {plaintext}
 
             This is the only time the key is shown: store it now.
             """);
+    }
+
+    /// <summary>
+    /// The owner <c>--owner</c> names: by id, or by its exact name when that is one owner's. A name several owners share
+    /// is refused, saying to give the id.
+    /// </summary>
+    private static async Task<Owner> FindOwnerAsync(QuotaDbContext db, string nameOrId, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(nameOrId, out var id))
+        {
+            return await db.Owners.FirstOrDefaultAsync(o => o.Id == id, cancellationToken)
+                ?? throw new ArgumentException($"--owner: there is no owner with id {id} (GET /api/owners lists them)");
+        }
+
+        var name = nameOrId.Trim();
+        var named = await db.Owners.Where(o => o.Name == name).Take(2).ToListAsync(cancellationToken);
+        return named switch
+        {
+            [var owner] => owner,
+            [] => throw new ArgumentException($"--owner: there is no owner named '{name}' (GET /api/owners lists them; create one with POST /api/owners)"),
+            _ => throw new ArgumentException($"--owner: several owners are named '{name}'; give the id of the one you mean"),
+        };
     }
 
     private static ServiceProvider BuildServices()

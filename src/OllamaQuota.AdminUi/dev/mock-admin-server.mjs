@@ -45,6 +45,7 @@ for (let i = 1; i <= Number(process.env.MOCK_KEYS ?? 0); i++) keys.push(key(`loa
 // The audit log, newest last; each entry keeps only the fields that changed, as the Admin does.
 const audit = [];
 const auditFields = (k) => { const { id, usage, key: _secret, ...rest } = k; return rest; };
+const ownerFields = (o) => { const { id, ...rest } = o; return rest; };
 function record(action, target, before, after) {
   const changed = (a, b) => Object.keys({ ...a, ...b }).filter((f) => JSON.stringify(a?.[f]) !== JSON.stringify(b?.[f]));
   const fields = before ? changed(before, after) : Object.keys(after);
@@ -52,7 +53,7 @@ function record(action, target, before, after) {
   const pick = (o) => Object.fromEntries(fields.map((f) => [f, o[f] ?? null]));
   audit.push({
     id: audit.length + 1, occurred_at: iso(Date.now()), actor: 'admin', caller_address: '127.0.0.1', action,
-    target_type: target ? 'api_key' : 'settings', target_id: target?.id ?? null, target_name: target?.name ?? null,
+    target_type: !target ? 'settings' : action.startsWith('owner.') ? 'owner' : 'api_key', target_id: target?.id ?? null, target_name: target?.name ?? null,
     before: before ? pick(before) : null, after: pick(after),
   });
 }
@@ -127,8 +128,16 @@ function overview(period) {
   const by_model = models.map((model, i) => ({ model, usage: withRefusals(usage(Math.round(total.requests * share[i]), Math.round(total.prompt_tokens * share[i]), Math.round(total.completion_tokens * share[i]))) }));
   const top_keys = keys.filter((k) => window(k).requests > 0).sort((a, b) => window(b).tokens - window(a).tokens)
     .map((k) => ({ key_id: k.id, name: k.name, key_prefix: k.key_prefix, usage: withRefusals(window(k)) }));
+  // By owner: the keys each owner holds now, and the keys without one as one row (owner_id null).
+  const by_owner = [...owners.map((o) => ({ owner_id: o.id, name: o.name })), { owner_id: null, name: null }]
+    .map((o) => {
+      const s = sum(keys.filter((k) => (k.owner_id ?? null) === o.owner_id).map(window));
+      return { ...o, usage: usage(s.requests, s.prompt_tokens, s.completion_tokens) };
+    })
+    .filter((o) => o.usage.requests > 0).sort((a, b) => b.usage.tokens - a.usage.tokens)
+    .map((o) => ({ ...o, usage: withRefusals(o.usage) }));
   const dailyRows = daily().filter((r) => r.day >= first).map((r) => ({ ...r, ...refusals(r.requests) }));
-  return { period, from: period === 'today' ? today : first, to: today, totals, by_model, top_keys, daily: dailyRows };
+  return { period, from: period === 'today' ? today : first, to: today, totals, by_model, by_owner, top_keys, daily: dailyRows };
 }
 
 // The request log: 500 made-up events, newest first; the cursor is an index.
@@ -235,6 +244,7 @@ async function api(req, res, url) {
     if (Object.keys(invalid).length) return problem(res, 400, 'The owner was not created.', undefined, invalid);
     const o = { id: randomUUID(), name: b.name.trim(), contact: b.contact ?? null, created_at: iso(Date.now()), ...Object.fromEntries(LIMIT_FIELDS.map((f) => [f, b[f] ?? null])) };
     owners.push(o);
+    record('owner.create', o, null, ownerFields(o));
     return send(res, 201, ownerView(o));
   }
   if ((m = p.match(/^\/api\/owners\/([^/]+)$/))) {
@@ -244,15 +254,24 @@ async function api(req, res, url) {
       const b = await readBody(req);
       const invalid = limitErrors(b);
       if (Object.keys(invalid).length) return problem(res, 400, 'The owner was not changed.', undefined, invalid);
+      const before = ownerFields(o);
       Object.assign(o, b);
+      record('owner.update', o, before, ownerFields(o));
       for (const k of keys.filter((k) => k.owner_id === o.id)) k.owner_name = o.name;
     }
     if (req.method === 'DELETE') {
+      // Deleted keys do not hold an owner back; they are left on their own with it.
       const held = keys.filter((k) => k.owner_id === o.id);
-      if (held.length && url.searchParams.get('detach_keys') !== 'true') {
-        return problem(res, 409, 'The owner holds keys', `The owner '${o.name}' holds ${held.length} key(s). Move them to another owner first, or delete with ?detach_keys=true.`);
+      const live = held.filter((k) => k.status !== 'deleted');
+      if (live.length && url.searchParams.get('detach_keys') !== 'true') {
+        return problem(res, 409, 'The owner holds keys', `The owner '${o.name}' holds ${live.length} key(s). Move them to another owner first, or delete with ?detach_keys=true.`);
       }
-      for (const k of held) Object.assign(k, { owner_id: null, owner_name: null });
+      for (const k of held) {
+        const before = auditFields(k);
+        Object.assign(k, { owner_id: null, owner_name: null });
+        record('api_key.move', k, before, auditFields(k));
+      }
+      record('owner.delete', o, ownerFields(o), {});
       owners.splice(owners.indexOf(o), 1);
       res.writeHead(204);
       return res.end();
@@ -265,7 +284,9 @@ async function api(req, res, url) {
     const { owner_id } = await readBody(req);
     const o = owner_id ? owners.find((x) => x.id === owner_id) : null;
     if (owner_id && !o) return problem(res, 400, "The key's owner was not changed.", undefined, { owner_id: [`there is no owner with id ${owner_id}`] });
+    const before = auditFields(k);
     Object.assign(k, { owner_id: o?.id ?? null, owner_name: o?.name ?? null });
+    record('api_key.move', k, before, auditFields(k));
     return send(res, 200, k);
   }
   if ((m = p.match(/^\/api\/api-keys\/([^/]+)(?:\/(deactivate|reactivate|rotate|quota|usage\/daily|usage\/monthly))?$/))) {

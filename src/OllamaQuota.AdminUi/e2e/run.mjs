@@ -626,6 +626,18 @@ async function stepOwners() {
   assertEq(q.owner?.name, ctx.ownerName, 'GET /quota owner.name');
   const ownerDay = q.windows?.find((w) => w.scope === 'owner' && w.limit === 'daily_requests');
   assertEq(JSON.stringify([ownerDay?.limit_value, ownerDay?.used, ownerDay?.remaining]), JSON.stringify([OWNER_DAILY_REQUESTS, 4, OWNER_DAILY_REQUESTS - 4]), 'GET /quota owner daily_requests');
+
+  // The overview's by-owner table counts the key's usage for the owner it has now: all four requests of today.
+  let ownerRequests = null;
+  await poll(10_000, async () => {
+    await tid('nav-keys').click();
+    await tid('nav-overview').click();
+    const row = page.locator('[data-testid="overview-owner-row"]').filter({ hasText: ctx.ownerName });
+    await tid('overview-by-owner').waitFor();
+    if ((await row.count()) === 0) return false;
+    ownerRequests = (await tid('cell-requests', row).innerText()).trim();
+    return ownerRequests === '4';
+  }, () => `the overview's row of the owner shows "${ownerRequests}" requests (want 4)`);
 }
 
 async function stepEditQuota() {
@@ -811,7 +823,8 @@ async function stepAudit() {
   await tid('audit-apply').click();
   const rows = page.locator(`[data-testid="audit-row"][data-target-id="${ctx.keyId}"]`);
   let actions = [];
-  const want = ['api_key.delete', 'api_key.rotate', 'api_key.rotate', 'api_key.reactivate', 'api_key.deactivate', 'api_key.update', 'api_key.create'];
+  // api_key.move: the owners step gave the key an owner.
+  const want = ['api_key.delete', 'api_key.rotate', 'api_key.rotate', 'api_key.reactivate', 'api_key.deactivate', 'api_key.update', 'api_key.move', 'api_key.create'];
   await poll(5000, async () => {
     actions = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
     return JSON.stringify(actions) === JSON.stringify(want);

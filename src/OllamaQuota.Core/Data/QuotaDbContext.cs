@@ -11,6 +11,8 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
     public DbSet<SettingsRow> Settings => Set<SettingsRow>();
     public DbSet<UsageEvent> UsageEvents => Set<UsageEvent>();
     public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
+    public DbSet<UsageModelDaily> UsageModelDaily => Set<UsageModelDaily>();
+    public DbSet<UsageKeyMonthly> UsageKeyMonthly => Set<UsageKeyMonthly>();
     public DbSet<UsageDeadLetter> UsageDeadLetters => Set<UsageDeadLetter>();
     public DbSet<InFlightRow> InFlight => Set<InFlightRow>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -76,6 +78,21 @@ public sealed class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : D
 
             // The overview reads a day range across every key.
             daily.HasIndex(d => d.Day).HasDatabaseName("ix_usage_daily_day");
+        });
+
+        // The coarser grains the overview reads (UsageRollupGrains): each key leads with the period, so a day or a
+        // month range is a range of the primary key.
+        modelBuilder.Entity<UsageModelDaily>(modelDaily =>
+        {
+            modelDaily.ToTable("usage_model_daily");
+            modelDaily.HasKey(d => new { d.Day, d.Model });
+            modelDaily.Property(d => d.Model).HasMaxLength(ColumnLengths.Model);
+        });
+
+        modelBuilder.Entity<UsageKeyMonthly>(keyMonthly =>
+        {
+            keyMonthly.ToTable("usage_key_monthly");
+            keyMonthly.HasKey(m => new { m.Month, m.KeyId });
         });
 
         modelBuilder.Entity<UsageDeadLetter>(dead =>

@@ -1,7 +1,7 @@
 namespace OllamaQuota.Core.Data;
 
 /// <summary>Per key, calendar day (in APP_TZ) and model: the roll-up that quota counters are rebuilt from.</summary>
-public sealed class UsageDaily
+public sealed class UsageDaily : IUsageMeasures
 {
     public Guid KeyId { get; set; }
     public DateOnly Day { get; set; }

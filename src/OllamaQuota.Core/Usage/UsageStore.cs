@@ -12,7 +12,7 @@ namespace OllamaQuota.Core.Usage;
 
 /// <summary>
 /// Writes usage events in batches, exactly once: an event whose id is already stored is skipped, and only the
-/// events actually inserted are added to the daily roll-ups, in one transaction. Redelivered batches (a retry, a
+/// events actually inserted are added to the roll-ups (<see cref="UsageRollupGrains"/>), in one transaction. Redelivered batches (a retry, a
 /// Redis stream entry claimed from a dead writer) therefore never count twice. SQL is the subset SQLite and
 /// PostgreSQL share (INSERT … ON CONFLICT, RETURNING).
 /// </summary>
@@ -85,32 +85,11 @@ public sealed partial class UsageStore(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var inserted = await InsertEventsAsync(db, [.. events.DistinctBy(e => e.Id)], rowsPerStatement, cancellationToken);
 
-            var rollups = events
-                .Where(e => inserted.Contains(e.Id))
-                .GroupBy(e => (e.KeyId, Day: calendar.DayOf(e.CreatedAt), e.Model))
-
-                // Sorted so that concurrent writers lock roll-up rows in the same order and cannot deadlock.
-                .OrderBy(g => g.Key.KeyId).ThenBy(g => g.Key.Day).ThenBy(g => g.Key.Model, StringComparer.Ordinal)
-                .Select(g => new UsageDaily
-                {
-                    KeyId = g.Key.KeyId,
-                    Day = g.Key.Day,
-                    Model = g.Key.Model,
-                    Requests = g.Count(UsageCounting.CountsAsRequest),
-                    PromptTokens = g.Sum(e => (long)e.PromptTokens),
-                    CompletionTokens = g.Sum(e => (long)e.CompletionTokens),
-                    TotalDurationNs = g.Sum(e => e.TotalDurationNs ?? 0),
-                    LoadDurationNs = g.Sum(e => e.LoadDurationNs ?? 0),
-                    PromptEvalDurationNs = g.Sum(e => e.PromptEvalDurationNs ?? 0),
-                    EvalDurationNs = g.Sum(e => e.EvalDurationNs ?? 0),
-                    GpuDurationNs = g.Sum(e => GpuTime.Of(e) ?? 0),
-                    TimedRequests = g.Count(e => GpuTime.Of(e) is not null),
-                    Errors = g.Count(UsageCounting.IsError),
-                    RefusedRateLimited = g.Count(e => e.Refused && e.StatusCode == UsageCounting.RateLimitedStatus),
-                    RefusedUnavailable = g.Count(e => e.Refused && e.StatusCode == UsageCounting.UnavailableStatus),
-                })
-                .ToList();
-            await UpsertRollupsAsync(db, rollups, rowsPerStatement, cancellationToken);
+            var added = events.Where(e => inserted.Contains(e.Id)).ToList();
+            foreach (var rollup in UsageRollupGrains.Of(added, calendar))
+            {
+                await UpsertRollupsAsync(db, rollup, rowsPerStatement, cancellationToken);
+            }
 
             await transaction.CommitAsync(cancellationToken);
             return inserted.Count;
@@ -179,46 +158,17 @@ public sealed partial class UsageStore(
         return inserted;
     }
 
-    private static readonly Type[] RollupColumns =
-    [
-        typeof(Guid), typeof(DateOnly), typeof(string), typeof(long), typeof(long), typeof(long),
-        typeof(long), typeof(long), typeof(long), typeof(long), typeof(long), typeof(long),
-        typeof(long), typeof(long), typeof(long),
-    ];
-
-    private static async Task UpsertRollupsAsync(
-        QuotaDbContext db, IReadOnlyList<UsageDaily> rows, int rowsPerStatement, CancellationToken cancellationToken)
+    /// <summary>Adds the rows of <paramref name="rollup"/> to its table: a new row, or its sums to the row there.</summary>
+    private static async Task UpsertRollupsAsync(QuotaDbContext db, RollupRows rollup, int rowsPerStatement, CancellationToken cancellationToken)
     {
+        var keys = rollup.KeyColumns.Select(k => k.Name).ToList();
         await using var upsert = new ChunkedInsert(db,
-            """
-            INSERT INTO usage_daily (key_id, day, model, requests, prompt_tokens, completion_tokens,
-              total_duration_ns, load_duration_ns, prompt_eval_duration_ns, eval_duration_ns, gpu_duration_ns, timed_requests,
-              errors, refused_rate_limited, refused_unavailable) VALUES
-            """,
-            """
-            ON CONFLICT (key_id, day, model) DO UPDATE SET
-              requests = usage_daily.requests + excluded.requests,
-              prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
-              completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
-              total_duration_ns = usage_daily.total_duration_ns + excluded.total_duration_ns,
-              load_duration_ns = usage_daily.load_duration_ns + excluded.load_duration_ns,
-              prompt_eval_duration_ns = usage_daily.prompt_eval_duration_ns + excluded.prompt_eval_duration_ns,
-              eval_duration_ns = usage_daily.eval_duration_ns + excluded.eval_duration_ns,
-              gpu_duration_ns = usage_daily.gpu_duration_ns + excluded.gpu_duration_ns,
-              timed_requests = usage_daily.timed_requests + excluded.timed_requests,
-              errors = usage_daily.errors + excluded.errors,
-              refused_rate_limited = usage_daily.refused_rate_limited + excluded.refused_rate_limited,
-              refused_unavailable = usage_daily.refused_unavailable + excluded.refused_unavailable
-            """,
-            RollupColumns, rowsPerStatement);
-        await upsert.ExecuteAsync(
-            [.. rows.Select(row => new object?[]
-            {
-                row.KeyId, row.Day, row.Model, row.Requests, row.PromptTokens, row.CompletionTokens,
-                row.TotalDurationNs, row.LoadDurationNs, row.PromptEvalDurationNs, row.EvalDurationNs, row.GpuDurationNs, row.TimedRequests,
-                row.Errors, row.RefusedRateLimited, row.RefusedUnavailable,
-            })],
-            cancellationToken);
+            $"INSERT INTO {rollup.Table} ({string.Join(", ", keys.Concat(rollup.SumColumns))}) VALUES",
+            $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET "
+                + string.Join(", ", rollup.SumColumns.Select(column => $"{column} = {rollup.Table}.{column} + excluded.{column}")),
+            [.. rollup.KeyColumns.Select(k => k.Type), .. rollup.SumColumns.Select(_ => typeof(long))],
+            rowsPerStatement);
+        await upsert.ExecuteAsync(rollup.Rows, cancellationToken);
     }
 
     private const int SqliteTooBig = 18;

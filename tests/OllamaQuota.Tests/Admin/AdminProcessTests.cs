@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Keys;
 using OllamaQuota.Tests.Infrastructure;
 
@@ -72,6 +73,43 @@ public sealed class AdminProcessTests
         Assert.Equal(0, await db.ApiKeys.CountAsync());
     }
 
+    [Fact]
+    public async Task CreateKey_OwnerByNameThenById_PutsEachKeyUnderThatOwner()
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+        var (team, other) = await AddOwnersAsync(cwd, "Team Alice", "Other");
+
+        var byName = await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "create-key", "--name", "laptop", "--owner", "Team Alice");
+        var byId = await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "create-key", "--name", "ci", "--owner", other.ToString());
+
+        Assert.Equal((0, 0), (byName.ExitCode, byId.ExitCode));
+        Assert.Contains($"Owner: Team Alice (id {team})", byName.Output, StringComparison.Ordinal);
+        await using var db = await TestDatabases.OpenAsync($"sqlite:///{Path.Combine(cwd, "data", "ollamaquota.db")}");
+        var keys = await db.ApiKeys.AsNoTracking().OrderBy(k => k.Name).ToListAsync();
+        Assert.Equal([("ci", (Guid?)other), ("laptop", team)], keys.Select(k => (k.Name, k.OwnerId)));
+        var audit = await db.AuditEvents.AsNoTracking().SingleAsync(a => a.TargetId == keys[1].Id.ToString("D"));
+        Assert.Contains("Team Alice", audit.After!, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Nobody", "--owner: there is no owner named 'Nobody'")]
+    [InlineData("0f000000-0000-4000-8000-000000000000", "--owner: there is no owner with id 0f000000-0000-4000-8000-000000000000")]
+    [InlineData("Twin", "--owner: several owners are named 'Twin'; give the id")]
+    public async Task CreateKey_OwnerNotFoundOrAmbiguous_FailsSayingSoAndCreatesNothing(string owner, string message)
+    {
+        var cwd = ServiceProcess.NewWorkingDirectory();
+        await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "init-db");
+        await AddOwnersAsync(cwd, "Twin", "Twin");
+
+        var result = await ServiceProcess.RunAsync(Admin, cwd, new Dictionary<string, string?>(), Timeout, "create-key", "--name", "k", "--owner", owner);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        await using var db = await TestDatabases.OpenAsync($"sqlite:///{Path.Combine(cwd, "data", "ollamaquota.db")}");
+        Assert.Equal(0, await db.ApiKeys.CountAsync());
+    }
+
     public static TheoryData<string, string?, string> BadStarts => new()
     {
         { "ADMIN_PASSWORD", null, "ADMIN_PASSWORD is not set" },
@@ -115,5 +153,14 @@ public sealed class AdminProcessTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("is not initialised", result.Error, StringComparison.Ordinal);
         Assert.Contains("-- init-db", result.Error, StringComparison.Ordinal);
+    }
+
+    private static async Task<(Guid First, Guid Second)> AddOwnersAsync(string cwd, string first, string second)
+    {
+        await using var db = await TestDatabases.OpenAsync($"sqlite:///{Path.Combine(cwd, "data", "ollamaquota.db")}");
+        Owner[] owners = [new() { Id = Guid.NewGuid(), Name = first, CreatedAt = DateTime.UtcNow }, new() { Id = Guid.NewGuid(), Name = second, CreatedAt = DateTime.UtcNow }];
+        db.Owners.AddRange(owners);
+        await db.SaveChangesAsync();
+        return (owners[0].Id, owners[1].Id);
     }
 }

@@ -59,6 +59,57 @@ public abstract class AuditApiTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EveryOwnerChange_RecordsOneEventOnTheOwnerWithOnlyTheChangedFields()
+    {
+        var created = await (await SendAsync(HttpMethod.Post, "/api/owners", """{"name": "team", "daily_tokens": 10}""")).Content.ReadFromJsonAsync<JsonElement>();
+        var id = created.GetProperty("id").GetGuid();
+        await SendAsync(HttpMethod.Patch, $"/api/owners/{id}", """{"contact": "team@example.com", "daily_tokens": 20, "max_concurrent_requests": 2}""");
+        await SendAsync(HttpMethod.Patch, $"/api/owners/{id}", """{"daily_tokens": 20}""");
+        await SendAsync(HttpMethod.Put, $"/api/quotas/{id}", """{"monthly_tokens": 500}""");
+        await SendAsync(HttpMethod.Delete, $"/api/owners/{id}");
+
+        var events = (await ItemsAsync($"/api/audit?target_id={id}")).AsEnumerable().Reverse().ToList();
+
+        Assert.Equal(["owner.create", "owner.update", "owner.update", "owner.delete"], events.Select(e => e.GetProperty("action").GetString()));
+        Assert.All(events, e =>
+        {
+            Assert.Equal(("admin", "127.0.0.1", "owner", "team"),
+                (e.GetProperty("actor").GetString(), e.GetProperty("caller_address").GetString(), e.GetProperty("target_type").GetString(), e.GetProperty("target_name").GetString()));
+        });
+        Assert.Equal(JsonValueKind.Null, events[0].GetProperty("before").ValueKind);
+        Assert.Equal(("team", 10), (events[0].GetProperty("after").GetProperty("name").GetString(), events[0].GetProperty("after").GetProperty("daily_tokens").GetInt32()));
+        Assert.Equal("""{"contact":null,"daily_tokens":10,"max_concurrent_requests":null}""", events[1].GetProperty("before").GetRawText());
+        Assert.Equal("""{"contact":"team@example.com","daily_tokens":20,"max_concurrent_requests":2}""", events[1].GetProperty("after").GetRawText());
+        Assert.Equal("""{"daily_tokens":20,"monthly_tokens":null}""", events[2].GetProperty("before").GetRawText());
+        Assert.Equal("""{"daily_tokens":null,"monthly_tokens":500}""", events[2].GetProperty("after").GetRawText());
+        Assert.Equal("team", events[3].GetProperty("before").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, events[3].GetProperty("after").GetProperty("name").ValueKind);
+    }
+
+    [Fact]
+    public async Task KeyMovedBetweenOwnersAndDetached_RecordsAMoveOnTheKeyEachTime()
+    {
+        var seedUser = await (await SendAsync(HttpMethod.Post, "/api/users", """{"name": "alice", "email": "a@example.com"}""")).Content.ReadFromJsonAsync<JsonElement>();
+        var alice = seedUser.GetProperty("id").GetGuid();
+        var team = (await (await SendAsync(HttpMethod.Post, "/api/owners", """{"name": "team"}""")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var key = (await CreateAsync(new { name = "laptop", owner_id = alice })).GetProperty("id").GetGuid();
+        await SendAsync(HttpMethod.Put, $"/api/api-keys/{key}/owner", $$"""{"owner_id": "{{team}}"}""");
+        await SendAsync(HttpMethod.Put, $"/api/api-keys/{key}/owner", $$"""{"owner_id": "{{team}}"}""");
+        await SendAsync(HttpMethod.Delete, $"/api/owners/{team}?detach_keys=true");
+
+        var onKey = (await ItemsAsync($"/api/audit?target_id={key}")).AsEnumerable().Reverse().ToList();
+        var aliceCreated = await ItemsAsync($"/api/audit?target_id={alice}");
+
+        Assert.Equal(["api_key.create", "api_key.move", "api_key.move"], onKey.Select(e => e.GetProperty("action").GetString()));
+        Assert.Equal("alice", onKey[0].GetProperty("after").GetProperty("owner_name").GetString());
+        Assert.Equal($$"""{"owner_id":"{{alice}}","owner_name":"alice"}""", onKey[1].GetProperty("before").GetRawText());
+        Assert.Equal($$"""{"owner_id":"{{team}}","owner_name":"team"}""", onKey[1].GetProperty("after").GetRawText());
+        Assert.Equal($$"""{"owner_id":null,"owner_name":null}""", onKey[2].GetProperty("after").GetRawText());
+        Assert.Equal("owner.create", Assert.Single(aliceCreated).GetProperty("action").GetString());
+        Assert.Equal("a@example.com", aliceCreated[0].GetProperty("after").GetProperty("contact").GetString());
+    }
+
+    [Fact]
     public async Task Audit_CreateAndRotate_NeverHoldsASecretOrAHash()
     {
         var created = await CreateAsync(new { name = "k" });

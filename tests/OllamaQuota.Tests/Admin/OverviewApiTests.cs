@@ -38,6 +38,7 @@ public abstract class OverviewApiTests(DatabaseKind kind) : IAsyncLifetime
             Row(DeletedKey, 3, 10, "qwen", requests: 1, prompt: 1000, completion: 0),
             Row(_alpha, 2, 28, "llama3", requests: 8, prompt: 5000, completion: 5000, errors: 9));
         await db.SaveChangesAsync();
+        await TestDatabases.FillCoarseRollupsAsync(db);
     }
 
     public async Task DisposeAsync() => await _admin.DisposeAsync();
@@ -82,6 +83,30 @@ public abstract class OverviewApiTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Equal(3, overview.GetProperty("daily")[2].GetProperty("refused_429").GetInt64());
     }
 
+    [Fact]
+    public async Task Overview_Today_ByOwnerGroupsTheKeysWithoutAnOwnerInOneRow()
+    {
+        var team = await CreateOwnerAsync("team");
+        await _admin.Client.PutAsJsonAsync($"/api/api-keys/{_alpha}/owner", new { owner_id = team });
+
+        var overview = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/overview?period=today");
+
+        Assert.Equal(["- - 200 503:2", $"{team} team 33 503:0"], ByOwner(overview));
+    }
+
+    [Fact]
+    public async Task Overview_Month_ByOwnerCountsAKeyUnderTheOwnerItHasNowAndAnUnknownKeyUnderNone()
+    {
+        var team = await CreateOwnerAsync("team");
+        var other = await CreateOwnerAsync("other");
+        await _admin.Client.PutAsJsonAsync($"/api/api-keys/{_alpha}/owner", new { owner_id = other });
+        await _admin.Client.PutAsJsonAsync($"/api/api-keys/{_alpha}/owner", new { owner_id = team });
+
+        var overview = await _admin.Client.GetFromJsonAsync<JsonElement>("/api/overview?period=month");
+
+        Assert.Equal(["- - 1200 503:2", $"{team} team 333 503:0"], ByOwner(overview));
+    }
+
     [Theory]
     [InlineData("period=week")]
     [InlineData("top=0")]
@@ -102,6 +127,16 @@ public abstract class OverviewApiTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     private static string Text(JsonElement element, string property) => element.GetProperty(property).GetString()!;
+
+    /// <summary>"owner_id name tokens 503:refusals" per row, "-" for a null id or name.</summary>
+    private static IEnumerable<string> ByOwner(JsonElement overview) => overview.GetProperty("by_owner").EnumerateArray().Select(o =>
+        $"{o.GetProperty("owner_id").GetString() ?? "-"} {o.GetProperty("name").GetString() ?? "-"} {o.GetProperty("usage").GetProperty("tokens").GetInt64()} 503:{o.GetProperty("usage").GetProperty("refused_503").GetInt64()}");
+
+    private async Task<Guid> CreateOwnerAsync(string name)
+    {
+        var created = await _admin.Client.PostAsJsonAsync("/api/owners", new { name });
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
 
     /// <summary>"requests tokens gpu errors refusals", e.g. "8 233 1.5 s/2 errors 1 429:3 503:2".</summary>
     private static string Totals(JsonElement usage) => FormattableString.Invariant(

@@ -205,6 +205,48 @@ public abstract class OwnersApiTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteOwner_OnlyDeletedKeys_DeletesItAndKeepsTheKeysWithTheirUsage()
+    {
+        var owner = await CreateOwnerIdAsync("""{"name": "team"}""");
+        var key = (await CreateKeyAsync($$"""{"name": "old", "owner_id": "{{owner}}"}""")).GetProperty("id").GetGuid();
+        await using (var db = await _admin.OpenDbAsync())
+        {
+            db.UsageDaily.Add(Daily(key, new DateOnly(2026, 11, 21), 4, 40));
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await _admin.Client.DeleteAsync($"/api/api-keys/{key}")).StatusCode);
+
+        var response = await _admin.Client.DeleteAsync($"/api/owners/{owner}");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        await using (var db = await _admin.OpenDbAsync())
+        {
+            Assert.Equal(0, await db.Owners.CountAsync());
+            var stored = await db.ApiKeys.SingleAsync();
+            Assert.NotNull(stored.DeletedAt);
+            Assert.Null(stored.OwnerId);
+            Assert.Equal(40, (await db.UsageDaily.SingleAsync(d => d.KeyId == key)).PromptTokens);
+        }
+    }
+
+    [Fact]
+    public async Task DeleteOwner_ALiveAndADeletedKey_Returns409CountingOnlyTheLiveOne()
+    {
+        var owner = await CreateOwnerIdAsync("""{"name": "team"}""");
+        await CreateKeyAsync($$"""{"name": "live", "owner_id": "{{owner}}"}""");
+        var gone = (await CreateKeyAsync($$"""{"name": "gone", "owner_id": "{{owner}}"}""")).GetProperty("id").GetGuid();
+        await _admin.Client.DeleteAsync($"/api/api-keys/{gone}");
+
+        var response = await _admin.Client.DeleteAsync($"/api/owners/{owner}");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("holds 1 key(s)", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await using var db = await _admin.OpenDbAsync();
+        Assert.Equal(2, await db.ApiKeys.CountAsync(k => k.OwnerId == owner));
+    }
+
+    [Fact]
     public async Task DeleteOwner_NoKeysOrUnknown_204Or404()
     {
         var owner = await CreateOwnerIdAsync("""{"name": "team"}""");

@@ -88,6 +88,26 @@ public abstract class MigrationTests(DatabaseKind kind)
         }
     }
     [Fact]
+    public async Task Initialize_DatabaseOfTheInitialRelease_FillsTheOverviewRollupsFromTheDailyOnes()
+    {
+        var url = await TestDatabases.CreateAsync(kind);
+        await RestoreInitialReleaseAsync(url);
+        await using var services = TestDatabases.Services(url);
+
+        await services.GetRequiredService<DatabaseInitializer>().InitializeAsync(CancellationToken.None);
+
+        await using var db = await TestDatabases.OpenAsync(url);
+        var modelDays = await db.UsageModelDaily.AsNoTracking().OrderBy(d => d.Model).ToListAsync();
+        Assert.Equal(
+            ["2026-11-23 llama3 2 17 41", "2026-11-23 mistral 0 3 0"],
+            modelDays.Select(d => $"{d.Day:yyyy-MM-dd} {d.Model} {d.Requests} {d.PromptTokens} {d.CompletionTokens}"));
+        var keyMonths = await db.UsageKeyMonthly.AsNoTracking().OrderBy(m => m.PromptTokens).ToListAsync();
+        Assert.Equal(
+            ["2026-11-01 a1b2c3d4-e5f6-4789-abcd-ef0123456789 0 3 0", "2026-11-01 3f2b8c1e-5d4a-4e6b-9a7c-1b2d3e4f5a6b 2 17 41"],
+            keyMonths.Select(m => $"{m.Month:yyyy-MM-dd} {m.KeyId} {m.Requests} {m.PromptTokens} {m.CompletionTokens}"));
+    }
+
+    [Fact]
     public async Task Initialize_EmptyDatabaseThenAgain_AppliesOnceThenIsANoOp()
     {
         var url = await TestDatabases.CreateAsync(kind);

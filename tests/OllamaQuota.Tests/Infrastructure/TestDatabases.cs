@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -49,7 +50,14 @@ public static class TestDatabases
     public static async Task<QuotaDbContext> OpenAsync(string url)
     {
         var services = Services(url);
-        return await services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<QuotaDbContext>>()
+        return await services.GetRequiredService<IDbContextFactory<QuotaDbContext>>()
             .CreateDbContextAsync();
     }
+
+    /// <summary>
+    /// Fills the overview's coarser roll-ups from the <c>usage_daily</c> rows a test added by hand, with the SQL the
+    /// migration that created them backfills them with: the state of a database whose roll-ups the writer filled.
+    /// </summary>
+    public static Task FillCoarseRollupsAsync(QuotaDbContext db) => db.Database.ExecuteSqlRawAsync(
+        db.Database.IsSqlite() ? UsageRollupBackfill.Sqlite : UsageRollupBackfill.PostgreSql);
 }

@@ -28,6 +28,10 @@ const overview = (period: 'today' | 'month'): Overview => ({
     { model: 'llama3', usage: u(10, 250, 150, { refused_429: 4 }) },
     { model: 'qwen', usage: u(2, 50, 50, { errors: 1, refused_503: 2 }) },
   ],
+  by_owner: [
+    { owner_id: null, name: null, usage: u(7, 300, 100, { refused_429: 4 }) },
+    { owner_id: 'id-team', name: 'Team Alice', usage: u(5, 200, 100) },
+  ],
   top_keys: [
     { key_id: 'id-alpha', name: 'alpha', key_prefix: 'sk-alphaxxx', usage: u(9, 200, 100) },
     { key_id: 'id-gone', name: null, key_prefix: null, usage: u(3, 100, 100) },
@@ -87,6 +91,31 @@ describe('overview', () => {
     expect(screen.getByTestId('overview-chart-canvas')).toHaveAttribute('data-models', 'llama3,qwen');
   });
 
+  it('shows the owners, with the keys without an owner as one row', async () => {
+    mockApi({
+      'GET /api/overview?period=today': { body: overview('today') },
+      'GET /api/api-keys': { body: [] },
+    });
+    renderApp({ hash: '#/' });
+
+    const rows = await screen.findAllByTestId('overview-owner-row');
+    expect(rows.map((r) => within(r).getByTestId('overview-owner-name').textContent)).toEqual(['no owner', 'Team Alice']);
+    expect(within(rows[0]).getByTestId('overview-owner-name').tagName).toBe('SPAN');
+    expect(within(rows[1]).getByTestId('overview-owner-name')).toHaveAttribute('href', '#/owners');
+    expect(within(rows[0]).getByTestId('cell-requests')).toHaveTextContent('7');
+    expect(within(rows[0]).getByTestId('cell-refused-429')).toHaveTextContent('4');
+  });
+
+  it('says so when no owner has usage', async () => {
+    mockApi({
+      'GET /api/overview?period=today': { body: { ...overview('today'), by_owner: [] } },
+      'GET /api/api-keys': { body: [] },
+    });
+    renderApp({ hash: '#/' });
+
+    expect(await screen.findByTestId('overview-by-owner-empty')).toBeInTheDocument();
+  });
+
   it('switches to this month', async () => {
     const { calls } = mockApi({
       'GET /api/overview?period=today': { body: overview('today') },
@@ -113,6 +142,8 @@ describe('overview', () => {
 
     expect(await screen.findByRole('heading', { name: 'Übersicht' })).toBeInTheDocument();
     expect(await screen.findByText('Abgelehnt: Kontingent (429)')).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Nach Inhaber' })).toBeInTheDocument();
+    expect(screen.getByText('ohne Inhaber')).toBeInTheDocument();
     expect(screen.getByTestId('overview-range')).toHaveTextContent('22. Nov. 2026');
   });
 

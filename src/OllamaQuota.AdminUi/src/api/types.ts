@@ -126,6 +126,10 @@ export const AUDIT_ACTIONS = [
   'api_key.reactivate',
   'api_key.rotate',
   'api_key.delete',
+  'api_key.move',
+  'owner.create',
+  'owner.update',
+  'owner.delete',
   'settings.update',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -231,6 +235,8 @@ export interface Overview {
   to: string;
   totals: OverviewUsage;
   by_model: { model: string; usage: OverviewUsage }[];
+  /** The busiest owners by the keys they hold now; owner_id and name are null for the keys without an owner (one row). */
+  by_owner: { owner_id: string | null; name: string | null; usage: OverviewUsage }[];
   /** name/key_prefix are null for a key that no longer exists. */
   top_keys: { key_id: string; name: string | null; key_prefix: string | null; usage: OverviewUsage }[];
   /** The current month's days with usage, per model (the roll-ups are daily: no hourly series). */

@@ -75,6 +75,28 @@ export default function OverviewPage() {
             )}
           </section>
 
+          <section className="card" aria-labelledby="overview-by-owner" data-testid="overview-by-owner">
+            <h2 id="overview-by-owner" className="card-title" title={t('overview.byOwnerHint')}>{t('overview.byOwner')}</h2>
+            {data.by_owner.length === 0 ? (
+              <Empty title={t('overview.noUsage')} testId="overview-by-owner-empty" />
+            ) : (
+              usageTable(
+                t('overview.owner'),
+                data.by_owner.map((o) => ({
+                  id: o.owner_id ?? 'none',
+                  label:
+                    o.owner_id == null ? (
+                      <span className="muted" data-testid="overview-owner-name">{t('overview.noOwner')}</span>
+                    ) : (
+                      <a href={hrefFor({ page: 'owners' })} data-testid="overview-owner-name">{o.name ?? o.owner_id}</a>
+                    ),
+                  usage: o.usage,
+                })),
+                'overview-owner-row',
+              )
+            )}
+          </section>
+
           <section className="card" aria-labelledby="overview-top-keys" data-testid="overview-top-keys">
             <h2 id="overview-top-keys" className="card-title">{t('overview.topKeys')}</h2>
             {data.top_keys.length === 0 ? (

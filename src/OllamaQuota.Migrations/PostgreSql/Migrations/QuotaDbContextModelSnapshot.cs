@@ -559,6 +559,103 @@ namespace OllamaQuota.Migrations.PostgreSql.Migrations
                     b.ToTable("usage_events", (string)null);
                 });
 
+            modelBuilder.Entity("OllamaQuota.Core.Data.UsageKeyMonthly", b =>
+                {
+                    b.Property<DateOnly>("Month")
+                        .HasColumnType("date")
+                        .HasColumnName("month");
+
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("key_id");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint")
+                        .HasColumnName("errors");
+
+                    b.Property<long>("GpuDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("gpu_duration_ns");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<long>("RefusedRateLimited")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refused_rate_limited");
+
+                    b.Property<long>("RefusedUnavailable")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refused_unavailable");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<long>("TimedRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("timed_requests");
+
+                    b.HasKey("Month", "KeyId")
+                        .HasName("pk_usage_key_monthly");
+
+                    b.ToTable("usage_key_monthly", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.UsageModelDaily", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("bigint")
+                        .HasColumnName("errors");
+
+                    b.Property<long>("GpuDurationNs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("gpu_duration_ns");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<long>("RefusedRateLimited")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refused_rate_limited");
+
+                    b.Property<long>("RefusedUnavailable")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refused_unavailable");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<long>("TimedRequests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("timed_requests");
+
+                    b.HasKey("Day", "Model")
+                        .HasName("pk_usage_model_daily");
+
+                    b.ToTable("usage_model_daily", (string)null);
+                });
+
             modelBuilder.Entity("OllamaQuota.Core.Data.ApiKey", b =>
                 {
                     b.HasOne("OllamaQuota.Core.Data.Owner", "Owner")

@@ -550,6 +550,103 @@ namespace OllamaQuota.Migrations.Sqlite.Migrations
                     b.ToTable("usage_events", (string)null);
                 });
 
+            modelBuilder.Entity("OllamaQuota.Core.Data.UsageKeyMonthly", b =>
+                {
+                    b.Property<DateOnly>("Month")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("month");
+
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_id");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completion_tokens");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("errors");
+
+                    b.Property<long>("GpuDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("gpu_duration_ns");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<long>("RefusedRateLimited")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused_rate_limited");
+
+                    b.Property<long>("RefusedUnavailable")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused_unavailable");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests");
+
+                    b.Property<long>("TimedRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timed_requests");
+
+                    b.HasKey("Month", "KeyId")
+                        .HasName("pk_usage_key_monthly");
+
+                    b.ToTable("usage_key_monthly", (string)null);
+                });
+
+            modelBuilder.Entity("OllamaQuota.Core.Data.UsageModelDaily", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completion_tokens");
+
+                    b.Property<long>("Errors")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("errors");
+
+                    b.Property<long>("GpuDurationNs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("gpu_duration_ns");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<long>("RefusedRateLimited")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused_rate_limited");
+
+                    b.Property<long>("RefusedUnavailable")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refused_unavailable");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requests");
+
+                    b.Property<long>("TimedRequests")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timed_requests");
+
+                    b.HasKey("Day", "Model")
+                        .HasName("pk_usage_model_daily");
+
+                    b.ToTable("usage_model_daily", (string)null);
+                });
+
             modelBuilder.Entity("OllamaQuota.Core.Data.ApiKey", b =>
                 {
                     b.HasOne("OllamaQuota.Core.Data.Owner", "Owner")

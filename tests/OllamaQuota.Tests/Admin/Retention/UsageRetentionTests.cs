@@ -42,6 +42,7 @@ public abstract class UsageRetentionTests(DatabaseKind kind) : IAsyncLifetime
         }
 
         await db.SaveChangesAsync();
+        await TestDatabases.FillCoarseRollupsAsync(db);
     }
 
     public async Task DisposeAsync() => await _admin.DisposeAsync();
@@ -59,6 +60,9 @@ public abstract class UsageRetentionTests(DatabaseKind kind) : IAsyncLifetime
         Assert.False(await db.UsageEvents.AnyAsync(e => e.CreatedAt < Now.UtcDateTime.AddDays(-30)));
         Assert.Equal(40, await db.UsageDaily.CountAsync());
         Assert.Equal(280, await db.UsageDaily.SumAsync(d => d.Requests));
+        Assert.Equal(40, await db.UsageModelDaily.CountAsync());
+        Assert.Equal(280, await db.UsageModelDaily.SumAsync(d => d.Requests));
+        Assert.Equal(280, await db.UsageKeyMonthly.SumAsync(m => m.Requests));
     }
 
     [Fact]
