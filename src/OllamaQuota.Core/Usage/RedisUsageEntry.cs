@@ -56,56 +56,79 @@ public static class RedisUsageEntry
     public static UsageEvent? Parse(NameValueEntry[] fields)
     {
         ArgumentNullException.ThrowIfNull(fields);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        // One pass over the fields, numbers read from the values as they are: the writer parses every event the proxies
+        // record, so no dictionary or string per field (bench/RESULTS.md, issue 16).
+        Guid? id = null, keyId = null;
+        string? model = null, endpoint = null;
+        long? prompt = null, completion = null, status = null, duration = null, ticks = null;
+        var refused = false;
+        var durations = new long?[Durations.Length];
         foreach (var field in fields)
         {
-            if (!field.Name.IsNull && !field.Value.IsNull)
+            if (field.Name.IsNull || field.Value.IsNull)
             {
-                values[field.Name!] = field.Value!;
+                continue;
+            }
+
+            var value = field.Value;
+            switch ((string?)field.Name)
+            {
+                case "id": id = Guid.TryParse((string?)value, out var parsedId) ? parsedId : null; break;
+                case "key": keyId = Guid.TryParse((string?)value, out var parsedKey) ? parsedKey : null; break;
+                case "model": model = value; break;
+                case "endpoint": endpoint = value; break;
+                case "prompt": prompt = Int(value); break;
+                case "completion": completion = Int(value); break;
+                case "status": status = Int(value); break;
+                case "ms": duration = Int(value); break;
+                case "at": ticks = value.TryParse(out long at) && at >= 0 && at <= DateTime.MaxValue.Ticks ? at : null; break;
+                case "refused": refused = value == "1"; break;
+                case var name:
+                    var index = Array.FindIndex(Durations, d => d.Field == name);
+
+                    // A duration that does not read as one is left unknown: the event itself, which bills the key, is kept.
+                    if (index >= 0 && value.TryParse(out long nanoseconds) && nanoseconds >= 0 && GpuTime.IsPlausible(nanoseconds))
+                    {
+                        durations[index] = nanoseconds;
+                    }
+
+                    break;
             }
         }
 
-        if (!Guid.TryParse(values.GetValueOrDefault("id"), out var id)
-            || !Guid.TryParse(values.GetValueOrDefault("key"), out var keyId)
-            || values.GetValueOrDefault("model") is not { } model
-            || values.GetValueOrDefault("endpoint") is not { } endpoint
-            || !TryInt(values, "prompt", out var prompt)
-            || !TryInt(values, "completion", out var completion)
-            || !TryInt(values, "status", out var status)
-            || !TryInt(values, "ms", out var duration)
-            || !long.TryParse(values.GetValueOrDefault("at"), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-            || ticks > DateTime.MaxValue.Ticks)
+        if (id is not { } eventId || keyId is not { } eventKey || model is null || endpoint is null
+            || prompt is not { } promptTokens || completion is not { } completionTokens || status is not { } statusCode
+            || duration is not { } durationMs || ticks is not { } createdTicks)
         {
             return null;
         }
 
         var usage = new UsageEvent
         {
-            Id = id,
-            KeyId = keyId,
+            Id = eventId,
+            KeyId = eventKey,
             Model = model,
             Endpoint = endpoint,
-            PromptTokens = prompt,
-            CompletionTokens = completion,
-            StatusCode = status,
-            DurationMs = duration,
-            CreatedAt = new DateTime(ticks, DateTimeKind.Utc),
-            Refused = values.GetValueOrDefault("refused") == "1",
+            PromptTokens = (int)promptTokens,
+            CompletionTokens = (int)completionTokens,
+            StatusCode = (int)statusCode,
+            DurationMs = (int)durationMs,
+            CreatedAt = new DateTime(createdTicks, DateTimeKind.Utc),
+            Refused = refused,
         };
-
-        // A duration that does not read as one is left unknown: the event itself, which bills the key, is kept.
-        foreach (var (field, _, set) in Durations)
+        for (var i = 0; i < Durations.Length; i++)
         {
-            if (long.TryParse(values.GetValueOrDefault(field), NumberStyles.None, CultureInfo.InvariantCulture, out var nanoseconds)
-                && GpuTime.IsPlausible(nanoseconds))
+            if (durations[i] is { } nanoseconds)
             {
-                set(usage, nanoseconds);
+                Durations[i].Set(usage, nanoseconds);
             }
         }
 
         return usage;
     }
 
-    private static bool TryInt(Dictionary<string, string> values, string name, out int value) =>
-        int.TryParse(values.GetValueOrDefault(name), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    /// <summary>A whole number within <see cref="int"/>'s range, or null.</summary>
+    private static long? Int(RedisValue value) =>
+        value.TryParse(out long number) && number is >= int.MinValue and <= int.MaxValue ? number : null;
 }

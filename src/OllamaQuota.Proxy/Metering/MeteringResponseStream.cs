@@ -58,7 +58,9 @@ public sealed class MeteringResponseStream(
             return;
         }
 
-        await WriteAndFlushAsync(buffer[..last], cancellationToken);
+        // What precedes the held-back bytes in this chunk goes out with them, not before: one send instead of two for
+        // the end of every answer (a non-streamed body's last chunk is all of it but its closing byte).
+        await client.WriteAsync(buffer[..last], cancellationToken);
         await AnswerWholeAsync();
         await WriteAndFlushAsync(buffer[last..], cancellationToken);
     }
@@ -92,11 +94,13 @@ public sealed class MeteringResponseStream(
 
     public override void Flush() => client.Flush();
 
-    /// <summary>Sends the events the filter passed; then, once the answer is whole, those of the stream's ending.</summary>
+    /// <summary>
+    /// Sends the events the filter passed; then, once the answer is whole, those of the stream's ending, in the same
+    /// send (see <see cref="WriteAsync"/>).
+    /// </summary>
     private async ValueTask WriteEventsAsync(bool whole, CancellationToken cancellationToken)
     {
-        await WriteAndFlushAsync(_eventsOut.WrittenMemory, cancellationToken);
-        _eventsOut.ResetWrittenCount();
+        await WriteAsync(_eventsOut, cancellationToken);
         if (whole)
         {
             await AnswerWholeAsync();
@@ -104,8 +108,18 @@ public sealed class MeteringResponseStream(
 
         if (_whole)
         {
-            await WriteAndFlushAsync(_ending.WrittenMemory, cancellationToken);
-            _ending.ResetWrittenCount();
+            await WriteAsync(_ending, cancellationToken);
+        }
+
+        await client.FlushAsync(cancellationToken);
+    }
+
+    private async ValueTask WriteAsync(ArrayBufferWriter<byte> events, CancellationToken cancellationToken)
+    {
+        if (events.WrittenCount > 0)
+        {
+            await client.WriteAsync(events.WrittenMemory, cancellationToken);
+            events.ResetWrittenCount();
         }
     }
 
