@@ -14,7 +14,10 @@ namespace OllamaQuota.Proxy.Metering;
 /// </summary>
 public sealed class ResponseMeter
 {
-    private readonly StringBuilder _generated = new();
+    // The generated text as the JSON values it came in (string literals, tool-call arrays), comma-separated: kept
+    // as bytes and decoded only if it has to be counted, which a stream that reports its counts never needs. Decoding
+    // each token's chunk into a string as it passed cost every streamed request an allocation per chunk.
+    private readonly ArrayBufferWriter<byte> _generated = new();
 
     public int? PromptTokens { get; private set; }
 
@@ -36,7 +39,30 @@ public sealed class ResponseMeter
     /// <summary>The upstream said the generation is over: Ollama's <c>done: true</c>, or an OpenAI choice's <c>finish_reason</c>.</summary>
     public bool Finished { get; private set; }
 
-    public string GeneratedText => _generated.ToString();
+    /// <summary>The text generated so far, decoded now (each string's text, each tool-call list as its JSON).</summary>
+    public string GeneratedText
+    {
+        get
+        {
+            if (_generated.WrittenCount == 0)
+            {
+                return "";
+            }
+
+            var values = new byte[_generated.WrittenCount + 2];
+            values[0] = (byte)'[';
+            _generated.WrittenSpan.CopyTo(values.AsSpan(1));
+            values[^1] = (byte)']';
+            using var document = JsonDocument.Parse(values);
+            var text = new StringBuilder();
+            foreach (var value in document.RootElement.EnumerateArray())
+            {
+                text.Append(Text(value));
+            }
+
+            return text.ToString();
+        }
+    }
 
     /// <summary>
     /// Reads one JSON document (anything that is not JSON is passed over; it is still forwarded) and says whether it
@@ -215,10 +241,10 @@ public sealed class ResponseMeter
 
     private void AppendText(JsonElement parent, string name)
     {
-        if (parent.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && Text(text) is { Length: > 0 } value)
+        // A string literal longer than its two quotes holds at least one character, escaped or not.
+        if (parent.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String && JsonMarshal.GetRawUtf8Value(text) is { Length: > 2 } value)
         {
-            _generated.Append(value);
-            ProducedOutput = true;
+            Keep(value);
         }
     }
 
@@ -226,12 +252,22 @@ public sealed class ResponseMeter
     {
         if (parent.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
         {
-            _generated.Append(Text(calls));
-            ProducedOutput = true;
+            Keep(JsonMarshal.GetRawUtf8Value(calls));
         }
     }
 
     /// <summary>A count the upstream reported: a whole number (TryGetInt32 throws on anything but a number).</summary>
+    private void Keep(ReadOnlySpan<byte> value)
+    {
+        if (_generated.WrittenCount > 0)
+        {
+            _generated.Write(","u8);
+        }
+
+        _generated.Write(value);
+        ProducedOutput = true;
+    }
+
     private static bool TryGetCount(JsonElement parent, string name, out int count)
     {
         count = 0;
