@@ -43,11 +43,21 @@ public static class OwnersApi
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var owners = await db.Owners.AsNoTracking().OrderBy(o => o.Name).ThenBy(o => o.CreatedAt).ToListAsync(cancellationToken);
-        var keys = (await db.ApiKeys.AsNoTracking().Where(k => k.OwnerId != null).ToListAsync(cancellationToken)).ToLookup(k => k.OwnerId);
+
+        // A list names only each owner's first keys with the count of all: an owner may hold thousands, which the keys
+        // list (filtered by owner) pages on the server.
+        var counts = await db.ApiKeys.Where(k => k.OwnerId != null).GroupBy(k => k.OwnerId)
+            .Select(g => new { OwnerId = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.OwnerId!.Value, g => g.Count, cancellationToken);
+        var firstKeys = (await db.ApiKeys.AsNoTracking().Where(k => k.OwnerId != null).GroupBy(k => k.OwnerId)
+                .Select(g => g.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id).Take(OwnerResponse.ListedKeys))
+                .ToListAsync(cancellationToken))
+            .SelectMany(keys => keys)
+            .ToLookup(k => k.OwnerId);
         var activities = await activity.ReadOwnersAsync(db, null, cancellationToken);
         var now = calendar.UtcNow;
         return TypedResults.Ok(owners
-            .Select(o => OwnerResponse.From(o, keys[o.Id], activities.GetValueOrDefault(o.Id, KeyActivity.None), now))
+            .Select(o => OwnerResponse.From(o, firstKeys[o.Id], counts.GetValueOrDefault(o.Id), activities.GetValueOrDefault(o.Id, KeyActivity.None), now))
             .ToList());
     }
 

@@ -44,6 +44,7 @@ internal static class AuditSnapshots
         // Its keys are audited on each key (api_key.move); usage and requests in flight are not something an admin changes.
         snapshot.Remove("id");
         snapshot.Remove("keys");
+        snapshot.Remove("key_count");
         snapshot.Remove("usage");
         snapshot.Remove("in_flight");
         return snapshot;

@@ -66,10 +66,11 @@ const owners = [
 for (const k of [keys[1], keys[2]]) Object.assign(k, { owner_id: owners[0].id, owner_name: owners[0].name });
 const sum = (ws) => usage(ws.reduce((n, w) => n + w.requests, 0), ws.reduce((n, w) => n + w.prompt_tokens, 0), ws.reduce((n, w) => n + w.completion_tokens, 0));
 /** An owner as the Admin shows it: its keys and the usage of the keys it holds now. */
-const ownerView = (o) => {
+const ownerView = (o, listed = Infinity) => {
   const held = keys.filter((k) => k.owner_id === o.id);
   const window = (w) => sum(held.map((k) => k.usage[w] ?? usage(0, 0, 0)));
-  return { ...o, keys: held.map(({ id, name, key_prefix, status }) => ({ id, name, key_prefix, status })),
+  // The list of owners names only each owner's first five keys (as the Admin does); one owner names all.
+  return { ...o, keys: held.slice(0, listed).map(({ id, name, key_prefix, status }) => ({ id, name, key_prefix, status })), key_count: held.length,
     usage: { today: window('today'), month: window('month'), hour: window('hour'), minute: window('minute') },
     in_flight: held.reduce((n, k) => n + k.in_flight, 0) };
 };
@@ -236,7 +237,7 @@ async function api(req, res, url) {
     record('api_key.create', k, null, auditFields(k));
     return send(res, 201, { ...k, key: plaintext });
   }
-  if (p === '/api/owners' && req.method === 'GET') return send(res, 200, owners.map(ownerView));
+  if (p === '/api/owners' && req.method === 'GET') return send(res, 200, owners.map((o) => ownerView(o, 5)));
   if (p === '/api/owners' && req.method === 'POST') {
     const b = await readBody(req);
     if (!b.name?.trim()) return problem(res, 400, 'The owner was not created.', undefined, { name: ['is required'] });

@@ -114,6 +114,27 @@ public abstract class OwnersApiTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListOwners_OwnerWithManyKeys_NamesTheFirstFiveAndCountsAll()
+    {
+        var busy = await CreateOwnerIdAsync("""{"name": "busy"}""");
+        var small = await CreateOwnerIdAsync("""{"name": "small"}""");
+        for (var i = 0; i < 7; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            await CreateKeyAsync($$"""{"name": "busy-{{i}}", "owner_id": "{{busy}}"}""");
+        }
+
+        await CreateKeyAsync($$"""{"name": "only", "owner_id": "{{small}}"}""");
+
+        var owners = (await _admin.Client.GetFromJsonAsync<JsonElement>("/api/owners")).EnumerateArray().ToDictionary(o => o.GetProperty("name").GetString()!);
+        Assert.Equal(["busy-0", "busy-1", "busy-2", "busy-3", "busy-4"], owners["busy"].GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("name").GetString()));
+        Assert.Equal((7, 1), (owners["busy"].GetProperty("key_count").GetInt32(), owners["small"].GetProperty("key_count").GetInt32()));
+        Assert.Equal(["only"], owners["small"].GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("name").GetString()));
+        var one = await _admin.Client.GetFromJsonAsync<JsonElement>($"/api/owners/{busy}");
+        Assert.Equal((7, 7), (one.GetProperty("keys").GetArrayLength(), one.GetProperty("key_count").GetInt32()));
+    }
+
+    [Fact]
     public async Task CreateKey_UnknownOwner_Returns400NamingOwnerIdAndCreatesNothing()
     {
         var response = await SendAsync(HttpMethod.Post, "/api/api-keys", $$"""{"name": "k", "owner_id": "{{Guid.NewGuid()}}"}""");

@@ -96,7 +96,10 @@ export interface Owner extends Limits {
   name: string;
   contact: string | null;
   created_at: string;
+  /** Its keys, oldest first: in the list of owners only the first few (the Admin's OwnerResponse.ListedKeys). */
   keys: { id: string; name: string; key_prefix: string; status: KeyStatus }[];
+  /** How many keys it holds, deleted ones included. */
+  key_count: number;
   /** The usage of the keys it holds now. */
   usage: { today: UsageWindow; month: UsageWindow; hour: UsageWindow; minute: UsageWindow };
   in_flight: number;

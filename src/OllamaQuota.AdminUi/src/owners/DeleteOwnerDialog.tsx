@@ -16,7 +16,7 @@ export function DeleteOwnerDialog({ owner, onClose, onDone }: { owner: Owner; on
   const cancelRef = useRef<HTMLButtonElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const keys = owner.keys.length;
+  const keys = owner.key_count;
 
   const confirm = async () => {
     setBusy(true);

@@ -68,7 +68,7 @@ export function OwnersPage() {
                     {o.contact && <div className="muted">{o.contact}</div>}
                   </th>
                   <td data-label={t('owners.keys')} data-testid="owner-keys">
-                    {o.keys.length === 0 ? (
+                    {o.key_count === 0 ? (
                       <span className="muted">{t('owners.noKeys')}</span>
                     ) : (
                       <>
@@ -78,11 +78,11 @@ export function OwnersPage() {
                             <a href={hrefFor({ page: 'key', id: k.id })}>{k.name}</a>
                           </span>
                         ))}
-                        {o.keys.length > KEYS_NAMED && (
+                        {o.key_count > Math.min(o.keys.length, KEYS_NAMED) && (
                           <>
                             {' · '}
                             <a href={hrefFor({ page: 'keys', query: { owner_id: o.id } })} data-testid="owner-all-keys">
-                              {t('owners.allKeys', { count: fmtNumber(o.keys.length) })}
+                              {t('owners.allKeys', { count: fmtNumber(o.key_count) })}
                             </a>
                           </>
                         )}

@@ -135,6 +135,7 @@ export function makeOwner(over: Partial<Owner> & { name: string }): Owner {
     usage: { today: w(0, 0, 0), month: w(0, 0, 0), hour: w(0, 0, 0), minute: w(0, 0, 0) },
     in_flight: 0,
     ...over,
+    key_count: over.key_count ?? over.keys?.length ?? 0,
   };
 }
 
