@@ -185,9 +185,9 @@ public static class RequestParser
     /// text's size alone. The bound is never below the exact count: a cl100k token stands for at least one UTF-8 byte
     /// of the text it encodes, so text has at most as many tokens as bytes; a string's raw JSON is at least as long as
     /// its UTF-8 (an escape is never shorter than what it stands for: <c>\n</c> is 2 bytes for 1, <c>\u00e9</c> 6 for
-    /// 2, a surrogate pair's two escapes 12 for 4), and parts counted as one text add up their bytes; token ids are counted alike; the per-message overheads are the
-    /// same fixed numbers in both. StrictJson has already refused invalid UTF-8 and lone surrogates, the only text
-    /// whose tokenizer input (U+FFFD, 3 bytes) could outgrow its raw bytes.
+    /// 2, a surrogate pair's two escapes 12 for 4); parts counted as one text add up their bytes; token ids and the
+    /// per-message overheads are the same numbers in both. StrictJson has already refused invalid UTF-8 and lone
+    /// surrogates, the only text whose tokenizer input (U+FFFD, 3 bytes) could outgrow its raw bytes.
     /// </summary>
     private sealed class PromptCounter(bool exact)
     {
