@@ -103,6 +103,19 @@ public static class QuotaRules
         return Result(reservation, null, request, windows, counts, 1, reserved, new InFlightCounts(inFlight.Key + 1, inFlight.Owner + 1), now);
     }
 
+    /// <summary>
+    /// Whether <paramref name="reservation"/>'s completion allowance is the room left after the prompt (step 4), below
+    /// what the client's maximum and the cap alone would give. Only then does the prompt's size change the allowance:
+    /// otherwise any smaller prompt estimate that fits gets the very same allowance.
+    /// </summary>
+    public static bool AllowanceCutByRoom(ReserveRequest request, Reservation reservation, long maxCompletionTokens)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(reservation);
+        var clientMax = request.RequestedCompletionTokens is { } max and >= 0 ? max : long.MaxValue;
+        return request.GeneratesText && reservation.CompletionAllowance is { } allowance && allowance < Math.Min(clientMax, maxCompletionTokens);
+    }
+
     /// <summary>The limits of <paramref name="scope"/> in <paramref name="request"/>: the key's, or its owner's.</summary>
     public static QuotaLimits LimitsOf(ReserveRequest request, QuotaScope scope)
     {

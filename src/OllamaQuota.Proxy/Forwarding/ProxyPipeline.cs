@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OllamaQuota.Core.Data;
 using OllamaQuota.Core.Hosting;
@@ -32,6 +33,7 @@ public sealed partial class ProxyPipeline(
     ProxyTelemetry telemetry,
     TimeProvider time,
     IOptions<ProxyOptions> options,
+    IOptions<QuotaOptions> quotaOptions,
     ILogger<ProxyPipeline> logger)
 {
     /// <summary>
@@ -146,15 +148,13 @@ public sealed partial class ProxyPipeline(
             }
 
             // 3. Reserve: one atomic check of every limit of the key and its owner (each window, the in-flight slot). With QUOTA_FAIL_MODE=closed and Redis unreachable the
-            // request cannot be counted, so it is not served.
+            // request cannot be counted, so it is not served. A large prompt's bound is replaced by its count near a limit.
             ReserveResult reserve;
             using (var reserveSpan = ProxyTelemetry.StartStep("reserve"))
             {
-                var reserveStarted = time.GetTimestamp();
                 try
                 {
-                    reserve = await ledger.ReserveAsync(
-                        key.Reserve(request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText), aborted);
+                    (reserve, request) = await ReserveAsync(key, endpoint, request, document.RootElement, aborted);
                 }
                 catch (RedisLedgerUnavailableException)
                 {
@@ -164,8 +164,8 @@ public sealed partial class ProxyPipeline(
                     return;
                 }
 
-                telemetry.RecordLedger("reserve", time.GetElapsedTime(reserveStarted));
                 reserveSpan?.SetTag("oq.tokens.prompt_estimate", request.PromptTokens);
+                reserveSpan?.SetTag("oq.tokens.prompt_bound", request.PromptIsBound);
                 reserveSpan?.SetTag("oq.allowed", reserve.Allowed);
             }
 
@@ -213,7 +213,7 @@ public sealed partial class ProxyPipeline(
             // then a billed one, whatever happens to this process next), or else once forwarding has ended, even if the
             // client has gone. The model slot (if any) is held until Ollama's response has ended, however it ends.
             Task<(int Prompt, int Completion, bool Charged)> SettleOnceAsync(ForwardResult result) =>
-                settled ??= SettleAsync(span, key.Id, endpoint, request, reservation, result, meter, started);
+                settled ??= SettleAsync(span, key.Id, endpoint, request, document.RootElement, reservation, result, meter, started);
 
             ForwardResult result;
             try
@@ -259,6 +259,49 @@ public sealed partial class ProxyPipeline(
         }
     }
 
+    /// <summary>
+    /// The reserve, decided on the prompt's exact count wherever its bound could decide otherwise; returns the request
+    /// as reserved. A bound is never below the count, so a bound that fits every limit means the count fits too, and
+    /// gets the same allowance unless the room left after the prompt set it. Otherwise the request is within the
+    /// bound's distance of a limit: refused for tokens, or granted with an allowance the bound cut. There the prompt is
+    /// counted and reserved once more, the bound's grant given back first (refunded: no request, no tokens counted),
+    /// so the decision, the allowance and the headers are those of the count (Tokens/README.md, "Exact count or bound").
+    /// </summary>
+    private async Task<(ReserveResult Result, ParsedRequest Request)> ReserveAsync(
+        CachedKey key, ProxyEndpoint endpoint, ParsedRequest request, JsonElement root, CancellationToken aborted)
+    {
+        var bounded = key.Reserve(request.PromptTokens, request.RequestedCompletionTokens, endpoint.GeneratesText);
+        var result = await ReserveOnceAsync(bounded, aborted);
+        if (!request.PromptIsBound)
+        {
+            return (result, request);
+        }
+
+        var nearLimit = result.Reservation is { } granted
+            ? QuotaRules.AllowanceCutByRoom(bounded, granted, quotaOptions.Value.MaxCompletionTokens)
+            : result.Refusal!.Limit.IsTokens();
+        if (!nearLimit)
+        {
+            return (result, request);
+        }
+
+        var counted = request with { PromptTokens = RequestParser.CountPromptExactly(endpoint, root), PromptIsBound = false };
+        if (result.Reservation is { } bound)
+        {
+            await SettleLedgerAsync(bound, 0, refund: true, key.Id);
+        }
+
+        return (await ReserveOnceAsync(key.Reserve(counted.PromptTokens, counted.RequestedCompletionTokens, endpoint.GeneratesText), aborted), counted);
+    }
+
+    private async Task<ReserveResult> ReserveOnceAsync(ReserveRequest reserveRequest, CancellationToken aborted)
+    {
+        var reserveStarted = time.GetTimestamp();
+        var result = await ledger.ReserveAsync(reserveRequest, aborted);
+        telemetry.RecordLedger("reserve", time.GetElapsedTime(reserveStarted));
+        return result;
+    }
+
     private static Task RefuseModelAsync(HttpContext context, ProxyEndpoint endpoint, string model) =>
         ProxyErrors.WriteAsync(context, endpoint.Style, StatusCodes.Status403Forbidden,
             $"This API key may not use the model '{model}'.", openAiCode: "model_not_allowed", param: "model");
@@ -274,13 +317,15 @@ public sealed partial class ProxyPipeline(
     /// charged (zero when refunded).
     /// </summary>
     private async Task<(int Prompt, int Completion, bool Charged)> SettleAsync(
-        Activity? requestSpan, Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, Reservation reservation, ForwardResult result,
-        ResponseMeter meter, long started)
+        Activity? requestSpan, Guid keyId, ProxyEndpoint endpoint, ParsedRequest request, JsonElement root, Reservation reservation,
+        ForwardResult result, ResponseMeter meter, long started)
     {
         // A step of the request, though it may run inside the forward (the upstream step is then the current span).
         using var span = ProxyTelemetry.StartStep("settle", requestSpan);
         var (charged, status) = Charge(result, meter);
-        var prompt = charged ? meter.PromptTokens ?? (int)Math.Min(request.PromptTokens, int.MaxValue) : 0;
+        // Without Ollama's count (a cached prompt, an abort), the prompt is charged at its exact count, never its bound.
+        var prompt = !charged ? 0
+            : meter.PromptTokens ?? (int)Math.Min(request.PromptIsBound ? RequestParser.CountPromptExactly(endpoint, root) : request.PromptTokens, int.MaxValue);
         var completion = !charged ? 0
             : meter.CompletionTokens ?? (endpoint.GeneratesText ? Cl100kTokenizer.Instance.CountTokens(meter.GeneratedText) : 0);
         var usageEvent = NewUsageEvent(keyId, endpoint, request, status, started);

@@ -16,6 +16,15 @@ namespace OllamaQuota.Proxy.Requests;
 /// </summary>
 public static class RequestParser
 {
+    /// <summary>
+    /// From this bound on (the counted text's UTF-8 bytes plus the chat overheads), the prompt is reserved as its bound
+    /// instead of its exact count. Below it the exact count costs little: at the tokenizer's ~70 MB/s, 4 KiB take
+    /// ~60 µs, a third of a plain YARP request's whole CPU time (~180 µs), while 16 KiB would take ~230 µs, more than
+    /// all of it. Above it the cost grows with the prompt (100 KB ~1.4 ms, 1 MB ~14 ms) and the bound is worth its
+    /// price: a larger hold while the request runs (Tokens/README.md, "Exact count or bound").
+    /// </summary>
+    public const int PromptBoundFromBytes = 4 * 1024;
+
     /// <param name="root">The root of a body <see cref="StrictJson"/> accepted: all its text can be read.</param>
     public static (ParsedRequest? Request, RequestError? Error) Parse(ProxyEndpoint endpoint, JsonElement root, string defaultModel)
     {
@@ -58,21 +67,16 @@ public static class RequestParser
             stream = streamElement.GetBoolean();
         }
 
-        // 3. The prompt, counted, and the client's completion maximum.
-        var counter = new PromptCounter();
-        var error = endpoint.Kind switch
-        {
-            EndpointKind.Generate => counter.Strings(root, "prompt", "system", "suffix"),
-            EndpointKind.Chat or EndpointKind.ChatCompletions => counter.Messages(root) ?? counter.Json(root, "tools"),
-            EndpointKind.Embed or EndpointKind.Embeddings => counter.Input(root, "input"),
-            EndpointKind.LegacyEmbeddings => counter.Strings(root, "prompt"),
-            EndpointKind.Completions => counter.Input(root, "prompt"),
-            _ => null,
-        };
-        if (error is not null)
+        // 3. The prompt, validated and bounded from its size; counted exactly unless it is large (see PromptBoundFromBytes);
+        // and the client's completion maximum.
+        var bound = new PromptCounter(exact: false);
+        if (CountPrompt(endpoint, root, bound) is { } error)
         {
             return (null, error);
         }
+
+        var promptIsBound = bound.Tokens >= PromptBoundFromBytes;
+        var promptTokens = promptIsBound ? bound.Tokens : CountPromptExactly(endpoint, root);
 
         var (maximum, field, limitError) = endpoint.Style == ApiStyle.Ollama ? NumPredict(root) : MaxTokens(root);
         if (limitError is not null)
@@ -87,8 +91,31 @@ public static class RequestParser
         }
 
         var proxyAsksUsage = endpoint.Kind is EndpointKind.ChatCompletions or EndpointKind.Completions && stream && !wantsUsage;
-        return (new ParsedRequest(model, defaulted, stream, counter.Tokens, maximum, field, proxyAsksUsage), null);
+        return (new ParsedRequest(model, defaulted, stream, promptTokens, maximum, field, proxyAsksUsage) { PromptIsBound = promptIsBound }, null);
     }
+
+    /// <summary>
+    /// The prompt's exact cl100k count, as the quotas charge it, of a body <see cref="Parse"/> accepted. The pipeline
+    /// calls it for a prompt given as a bound, where the bound could decide otherwise than the count (near a limit) and
+    /// where the count is charged (Ollama reported none).
+    /// </summary>
+    public static long CountPromptExactly(ProxyEndpoint endpoint, JsonElement root)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var counter = new PromptCounter(exact: true);
+        CountPrompt(endpoint, root, counter);
+        return counter.Tokens;
+    }
+
+    private static RequestError? CountPrompt(ProxyEndpoint endpoint, JsonElement root, PromptCounter counter) => endpoint.Kind switch
+    {
+        EndpointKind.Generate => counter.Strings(root, "prompt", "system", "suffix"),
+        EndpointKind.Chat or EndpointKind.ChatCompletions => counter.Messages(root) ?? counter.Json(root, "tools"),
+        EndpointKind.Embed or EndpointKind.Embeddings => counter.Input(root, "input"),
+        EndpointKind.LegacyEmbeddings => counter.Strings(root, "prompt"),
+        EndpointKind.Completions => counter.Input(root, "prompt"),
+        _ => null,
+    };
 
     private static (long? Maximum, CompletionLimitField Field, RequestError? Error) NumPredict(JsonElement root)
     {
@@ -153,8 +180,16 @@ public static class RequestParser
 
     private static (ParsedRequest?, RequestError?) Fail(string message, string? param) => (null, new RequestError(message, param));
 
-    /// <summary>Adds up the prompt's tokens as the fields are validated.</summary>
-    private sealed class PromptCounter
+    /// <summary>
+    /// Adds up the prompt's tokens as the fields are validated: exactly, with the tokenizer; or as a bound, from the
+    /// text's size alone. The bound is never below the exact count: a cl100k token stands for at least one UTF-8 byte
+    /// of the text it encodes, so text has at most as many tokens as bytes; a string's raw JSON is at least as long as
+    /// its UTF-8 (an escape is never shorter than what it stands for: <c>\n</c> is 2 bytes for 1, <c>\u00e9</c> 6 for
+    /// 2, a surrogate pair's two escapes 12 for 4); parts counted as one text add up their bytes; token ids and the
+    /// per-message overheads are the same numbers in both. StrictJson has already refused invalid UTF-8 and lone
+    /// surrogates, the only text whose tokenizer input (U+FFFD, 3 bytes) could outgrow its raw bytes.
+    /// </summary>
+    private sealed class PromptCounter(bool exact)
     {
         public long Tokens { get; private set; }
 
@@ -254,9 +289,10 @@ public static class RequestParser
                             chat += Count(contentElement);
                             break;
                         case JsonValueKind.Array:
-                            chat += tokenizer.CountTokens(string.Concat(contentElement.EnumerateArray()
+                            var texts = contentElement.EnumerateArray()
                                 .Where(part => part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
-                                .Select(part => part.GetProperty("text").GetString())));
+                                .Select(part => part.GetProperty("text"));
+                            chat += exact ? tokenizer.CountTokens(string.Concat(texts.Select(text => text.GetString()))) : texts.Sum(Bound);
                             break;
                         case JsonValueKind.Null:
                             break;
@@ -280,18 +316,23 @@ public static class RequestParser
         {
             if (root.TryGetProperty(name, out var element) && element.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
             {
-                Tokens += Cl100kTokenizer.Instance.CountTokens(element.GetRawText());
+                Tokens += exact ? Cl100kTokenizer.Instance.CountTokens(element.GetRawText()) : JsonMarshal.GetRawUtf8Value(element).Length;
             }
 
             return null;
         }
+
+        private int Count(JsonElement text) => exact ? CountExactly(text) : Bound(text);
+
+        /// <summary>A JSON string's raw bytes between its quotes: at least its UTF-8 bytes, so at least its tokens.</summary>
+        private static int Bound(JsonElement text) => JsonMarshal.GetRawUtf8Value(text).Length - 2;
 
         /// <summary>
         /// A JSON string's tokens. One without escapes (nearly every prompt) is counted from its UTF-8 bytes through a
         /// pooled buffer, so that a 100 KB prompt does not become a 200 KB string on the large-object heap; the
         /// count is the same as that of the string.
         /// </summary>
-        private static int Count(JsonElement text)
+        private static int CountExactly(JsonElement text)
         {
             var value = JsonMarshal.GetRawUtf8Value(text)[1..^1];
             if (value.IndexOf((byte)'\\') >= 0)
