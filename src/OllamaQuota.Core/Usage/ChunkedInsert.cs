@@ -8,7 +8,7 @@ namespace OllamaQuota.Core.Usage;
 
 /// <summary>
 /// An INSERT of many rows in the context's current transaction, sent as statements of up to
-/// <paramref name="rowsPerStatement"/> rows each. A statement's text and its parameters (typed by the provider's own
+/// a given number of rows each. A statement's text and its parameters (typed by the provider's own
 /// type mappings, as EF's raw SQL would type them) are made once per size and reused; for each chunk only the values
 /// are bound again, so the provider can keep the statement prepared.
 /// </summary>
